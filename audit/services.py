@@ -1,0 +1,65 @@
+"""Writing audit events. Called by every service that changes state or reveals personal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import AuditEvent
+
+
+def record(
+    *,
+    actor: Any,
+    event: str,
+    obj: Any = None,
+    region_code: str = "",
+    outcome: str = AuditEvent.Outcome.OK,
+    detail: dict | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (so it commits or rolls back with the change)."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    if obj is not None and not region_code:
+        region_code = getattr(obj, "region_code", "") or ""
+    return AuditEvent.objects.create(
+        user=user,
+        username=getattr(user, "username", "") if user else "system",
+        region_code=region_code,
+        event=event,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        outcome=outcome,
+        ip_address=ip_address,
+        detail=detail or {},
+    )
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@transaction.atomic
+def purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Delete events older than the retention period (≥ 190 days). The only path allowed to delete.
+
+    The database trigger refuses UPDATE/DELETE on the table unless this transaction has set the
+    purge flag, so nothing else can rewrite history.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL yiyang.audit_purge = 'on'")
+        deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO audit_purge_flag (id) VALUES (1)")
+            deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
+            cursor.execute("DELETE FROM audit_purge_flag")
+    return deleted

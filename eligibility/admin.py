@@ -1,0 +1,79 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
+from simple_history.admin import SimpleHistoryAdmin
+
+from regions.admin_mixins import ScopedAdminMixin
+
+from . import services
+from .models import Elder, Household
+
+
+class ElderAdminForm(forms.ModelForm):
+    """Same rules as the staff portal: sex and birth date come from the ID number."""
+
+    class Meta:
+        model = Elder
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("sex", "birth_date"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def _post_clean(self):
+        opts = self._meta
+        self.instance = construct_instance(self, self.instance, opts.fields, opts.exclude)
+        self.instance.sex = self.instance.sex or ""
+        try:
+            services.elder_validate(elder=self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+class ReadOnlyHistoryMixin:
+    """Change history is visible in the admin but can never be reverted or edited there."""
+
+    history_list_display = ["history_user"]
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+@admin.register(Household)
+class HouseholdAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ("household_number", "region", "hukou_type", "head_name", "address")
+    list_filter = ("hukou_type",)
+    search_fields = ("household_number", "head_name", "region__name", "region_code")
+    autocomplete_fields = ("region",)
+    list_select_related = ("region",)
+    show_full_result_count = False
+
+
+@admin.register(Elder)
+class ElderAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ("name", "masked_id", "sex", "birth_date", "region", "economic_status", "ability_level", "deceased_on")
+    list_filter = ("sex", "economic_status", "living_arrangement", "ability_level", "care_setting", "local_hukou")
+    search_fields = ("=id_number", "name", "=phone")
+    autocomplete_fields = ("region", "household")
+    list_select_related = ("region",)
+    readonly_fields = ("region_code", "created_at", "updated_at")
+    show_full_result_count = False
+    list_per_page = 50
+
+    @admin.display(description="身份证号码")
+    def masked_id(self, obj):
+        return obj.masked_id_number
+
+    form = ElderAdminForm
+
+    def save_model(self, request, obj, form, change):
+        """Through the services, so the area check, the audit row and the history user apply."""
+        data = {f: getattr(obj, f) for f in services.ELDER_FIELDS}
+        if change:
+            services.elder_update(actor=request.user, elder=Elder.objects.get(pk=obj.pk), data=data)
+        else:
+            saved = services.elder_create(actor=request.user, data=data)
+            obj.pk = saved.pk

@@ -1,0 +1,60 @@
+"""Read queries over the registry shared by views, exports and reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q
+
+from regions.models import Region
+
+from . import rules
+from .choices import AGE_BANDS
+from .models import Elder, ElderQuerySet
+
+
+def search_q(q: str) -> Q:
+    """A search box that takes a name, a phone number, or a full or partial ID number."""
+    text = q.strip()
+    normalized = rules.normalize_id_number(text)
+    if len(normalized) in (15, 18):
+        try:
+            return Q(id_number=rules.parse_id_number(normalized).number)
+        except rules.IdNumberError:
+            pass
+    if normalized and all(c.isdigit() or c == "X" for c in normalized):
+        phone = rules.normalize_phone(text)
+        if len(phone) == 11 and phone.startswith("1"):
+            return Q(phone=phone) | Q(id_number__contains=normalized)
+        return Q(id_number__contains=normalized) | Q(phone__contains=normalized)
+    return Q(name__contains=text)
+
+
+def elder_list(*, user: Any, filters: dict[str, str], area: Region | None, today: dt.date) -> ElderQuerySet:
+    """The staff elder list: scoped to the user, narrowed by the filter form, in (village, name) order."""
+    qs = Elder.objects.visible_to(user)
+    if area is not None:
+        qs = qs.in_area(area.prefix)
+    vital = filters.get("vital") or "alive"
+    if vital == "alive":
+        qs = qs.alive()
+    elif vital == "deceased":
+        qs = qs.filter(deceased_on__isnull=False)
+    band = AGE_BANDS.get(filters.get("age_band") or "")
+    if band:
+        qs = qs.aged_between(band[1], band[2], today)
+    if filters.get("economic_status"):
+        qs = qs.filter(economic_status=filters["economic_status"])
+    level = filters.get("ability_level")
+    if level == "none":
+        qs = qs.filter(ability_level__isnull=True)
+    elif level:
+        qs = qs.filter(ability_level=int(level))
+    if filters.get("living_arrangement"):
+        qs = qs.filter(living_arrangement=filters["living_arrangement"])
+    if filters.get("flag"):
+        qs = qs.with_flag(filters["flag"])
+    if filters.get("q"):
+        qs = qs.filter(search_q(filters["q"]))
+    return qs.select_related("region", "region__parent").order_by("region_code", "name", "id")

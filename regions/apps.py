@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class RegionsConfig(AppConfig):
+    name = "regions"
+    verbose_name = "行政区划与人员辖区"
+
+    def ready(self) -> None:
+        from .roles import sync_role_permissions
+
+        post_migrate.connect(sync_role_permissions, dispatch_uid="regions.sync_role_permissions")

@@ -1,0 +1,102 @@
+"""Administrative divisions and staff area assignments."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+
+from .fields import RegionCodeField
+from .rules import LEVEL_PREFIX_LENGTH, prefix_for
+from .scoping import ScopedQuerySet
+
+
+class RegionQuerySet(ScopedQuerySet):
+    scope_field = "code"
+
+
+class Region(models.Model):
+    """One division of the NBS statistical code table (one dated snapshot per code)."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", "省"
+        CITY = "city", "市"
+        COUNTY = "county", "县(区)"
+        TOWNSHIP = "township", "乡镇(街道)"
+        VILLAGE = "village", "村(社区)"
+
+    code = models.CharField("区划代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=100)
+    level = models.CharField("级别", max_length=10, choices=Level.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级区划", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    valid_from = models.DateField("启用日期", null=True, blank=True)
+    valid_to = models.DateField("停用日期", null=True, blank=True)
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["parent", "code"], name="region_parent_code"),
+            models.Index(fields=["name"], name="region_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def prefix(self) -> str:
+        """The code prefix every row inside this region starts with."""
+        return prefix_for(self.code, self.level)
+
+    @property
+    def depth(self) -> int:
+        return list(LEVEL_PREFIX_LENGTH).index(self.level)
+
+    def ancestors(self) -> list[Region]:
+        """Province first; one query per level is fine (at most four)."""
+        chain: list[Region] = []
+        node = self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+    @property
+    def full_name(self) -> str:
+        """The path below the county (e.g. 五泉镇 / 杨村), which is what a clerk recognises."""
+        names = [r.name for r in self.ancestors() if r.level in ("township",)] + [self.name]
+        return " / ".join(names)
+
+
+class StaffAssignment(models.Model):
+    """A staff member's area and role. Scope = union of the prefixes of all their assignments."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="assignments"
+    )
+    region = models.ForeignKey(Region, verbose_name="辖区", on_delete=models.PROTECT, related_name="+")
+    region_code = RegionCodeField("辖区代码", editable=False)
+    role = models.ForeignKey(Group, verbose_name="角色", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("分配时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "人员辖区分配"
+        verbose_name_plural = "人员辖区分配"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "region", "role"], name="staffassignment_unique"),
+        ]
+        indexes = [models.Index(fields=["region_code"], name="staffassignment_area")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role.name} · {self.region.name}"
+
+    def save(self, *args, **kwargs):
+        self.region_code = self.region.code
+        super().save(*args, **kwargs)
