@@ -124,7 +124,7 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], household_nu
         )
     _clean_elder(elder)
     changed = sorted(f for f in ELDER_FIELDS if getattr(elder, f) != before[f])
-    if not changed and household_number is None:
+    if not changed:  # "household" is one of ELDER_FIELDS, so a new or changed 户 counts as a change
         return elder
     elder._history_user = actor if getattr(actor, "is_authenticated", False) else None
     elder.save()

@@ -74,9 +74,11 @@ class UserAdmin(BaseUserAdmin):
         sync_user_roles(user=form.instance)
 
     def get_queryset(self, request):
-        """County administrators see the users assigned inside their area (and only those)."""
+        """County administrators see the users assigned inside their area, and new accounts that
+        have no area yet (so they can give them one); never superusers or other areas' staff."""
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
         visible = StaffAssignment.objects.visible_to(request.user).values("user_id")
-        return qs.filter(pk__in=visible)
+        unassigned = qs.filter(assignments__isnull=True, is_superuser=False)
+        return qs.filter(pk__in=visible, is_superuser=False) | unassigned

@@ -100,3 +100,19 @@ class StaffAssignment(models.Model):
     def save(self, *args, **kwargs):
         self.region_code = self.region.code
         super().save(*args, **kwargs)
+
+
+class PasswordChange(models.Model):
+    """When a user last set their password (for the optional expiry rule of 等保 2.0)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="password_change"
+    )
+    changed_at = models.DateTimeField("修改时间")
+
+    class Meta:
+        verbose_name = "密码修改记录"
+        verbose_name_plural = "密码修改记录"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.changed_at:%Y-%m-%d}"

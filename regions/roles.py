@@ -51,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("regions", "staffassignment", *ALL),
         "regions.view_region",
         "audit.view_auditevent",
+        *_crud("auth", "user", "view", "add", "change"),
     ],
     TOWNSHIP_OFFICER: [
         *_crud("eligibility", "elder", "view", "add", "change"),

@@ -1,0 +1,93 @@
+"""Meta-tests that keep the house rules honest (STYLE.md 10a)."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.core.management import call_command
+
+from regions.admin_mixins import ScopedAdminMixin
+from regions.scoping import ScopedQuerySet
+
+OUR_APPS = ["regions", "audit", "eligibility", "assessments", "facilities", "visits", "payouts", "dashboard"]
+ROOT = Path(settings.BASE_DIR)
+
+
+def _our_models():
+    for label in OUR_APPS:
+        for model in apps.get_app_config(label).get_models():
+            if model.__name__.startswith("Historical"):
+                continue
+            yield model
+
+
+def test_every_model_with_region_code_uses_the_scoped_queryset():
+    offenders = [
+        m._meta.label
+        for m in _our_models()
+        if any(f.name == "region_code" for f in m._meta.get_fields())
+        and not isinstance(m._default_manager.all(), ScopedQuerySet)
+    ]
+    assert not offenders, f"use ScopedQuerySet.as_manager() on {offenders}"
+
+
+def test_every_scoped_model_in_the_admin_uses_the_scoped_admin():
+    offenders = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label in OUR_APPS
+        and isinstance(model._default_manager.all(), ScopedQuerySet)
+        and not isinstance(model_admin, ScopedAdminMixin)
+    ]
+    assert not offenders, f"admin of {offenders} must use ScopedAdminMixin"
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+
+
+def _commands():
+    for label in OUR_APPS:
+        folder = ROOT / label / "management" / "commands"
+        for path in sorted(folder.glob("*.py")) if folder.exists() else []:
+            if path.name != "__init__.py":
+                yield path.stem
+
+
+def _tasks():
+    for label in OUR_APPS:
+        path = ROOT / label / "tasks.py"
+        if path.exists():
+            yield from re.findall(r'@shared_task\(name="([^"]+)"', path.read_text())
+
+
+def _test_sources() -> str:
+    return "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py") if p.name != "test_meta.py")
+
+
+def test_every_management_command_has_a_test():
+    sources = _test_sources()
+    missing = [c for c in _commands() if f'call_command("{c}"' not in sources and f"'{c}'" not in sources]
+    assert not missing, f"no test calls these commands: {missing}"
+
+
+def test_every_celery_task_has_a_test():
+    sources = _test_sources()
+    missing = [t for t in _tasks() if t not in sources]
+    assert not missing, f"no test runs these tasks: {missing}"
+
+
+def test_templates_load_nothing_from_the_internet():
+    offenders = []
+    for path in (ROOT / "templates").rglob("*.html"):
+        for match in re.finditer(r'(?:src|href)="(https?:)?//', path.read_text()):
+            offenders.append(f"{path.relative_to(ROOT)}: {match.group(0)}")
+    assert not offenders, offenders
