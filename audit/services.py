@@ -18,7 +18,7 @@ def record(
     event: str,
     obj: Any = None,
     region_code: str = "",
-    outcome: str = AuditEvent.Outcome.OK,
+    outcome: str = "ok",
     detail: dict | None = None,
     ip_address: str | None = None,
 ) -> AuditEvent:

@@ -58,6 +58,16 @@ class ElderForm(forms.ModelForm):
         self.fields["birth_date"].required = False
         if self.instance.pk and self.instance.household_id:
             self.initial.setdefault("household_number", self.instance.household.household_number)
+        # Roles that may not see the full ID number (e.g. village workers) edit everything else;
+        # the ID and the bank account stay masked and unchanged.
+        self.masked_fields = {}
+        if self.instance.pk and not user.has_perm("eligibility.view_full_id_number"):
+            for name in ("id_number", "bank_account"):
+                label = self.fields.pop(name).label
+                value = getattr(self.instance, name)
+                self.masked_fields[label] = (
+                    self.instance.masked_id_number if name == "id_number" else ("*" * max(len(value) - 4, 0) + value[-4:])
+                )
         for name, field in self.fields.items():
             widget = field.widget
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .admin_mixins import ScopedAdminMixin
-from .models import Region, StaffAssignment
+from .models import PasswordChange, Region, StaffAssignment
 from .services import sync_user_roles
 
 
@@ -82,3 +82,24 @@ class UserAdmin(BaseUserAdmin):
         visible = StaffAssignment.objects.visible_to(request.user).values("user_id")
         unassigned = qs.filter(assignments__isnull=True, is_superuser=False)
         return qs.filter(pk__in=visible, is_superuser=False) | unassigned
+
+
+@admin.register(PasswordChange)
+class PasswordChangeAdmin(admin.ModelAdmin):
+    """Read-only record of when each user last set their password (for the expiry rule)."""
+
+    list_display = ("user", "changed_at")
+    search_fields = ("user__username",)
+    readonly_fields = ("user", "changed_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -152,3 +152,11 @@ def test_policy_spot_checks(village_worker, auditor, facility_manager, officer, 
     assert not facility_manager.has_perm("eligibility.view_elder")
     assert officer.has_perm("eligibility.view_full_id_number")
     assert not assessor.has_perm("eligibility.view_full_id_number")
+
+
+def test_edit_form_never_shows_the_full_id_to_roles_that_may_not_see_it(client, village_worker, officer, elder):
+    client.force_login(village_worker)
+    html = client.get(reverse("eligibility:elder_update", args=[elder.pk])).content.decode()
+    assert elder.id_number not in html and elder.masked_id_number in html
+    client.force_login(officer)
+    assert elder.id_number in client.get(reverse("eligibility:elder_update", args=[elder.pk])).content.decode()

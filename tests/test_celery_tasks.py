@@ -26,3 +26,12 @@ def test_audit_purge_task_removes_only_expired_events_and_is_idempotent(settings
         second = purge_expired.delay().get(timeout=60)
     assert (first, second) == (1, 0)
     assert list(AuditEvent.objects.filter(event__startswith="test.").values_list("event", flat=True)) == ["test.recent"]
+
+
+@pytest.mark.django_db
+def test_audit_purge_is_scheduled_nightly_in_beijing_time():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="audit.purge_expired")
+    assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == ("3", "30", "Asia/Shanghai")
+    assert task.enabled

@@ -91,3 +91,21 @@ def test_templates_load_nothing_from_the_internet():
         for match in re.finditer(r'(?:src|href)="(https?:)?//', path.read_text()):
             offenders.append(f"{path.relative_to(ROOT)}: {match.group(0)}")
     assert not offenders, offenders
+
+
+def test_rules_services_and_selectors_type_check():
+    """mypy over the pure rules and the service/selector layers (STYLE.md 10a)."""
+    import subprocess
+    import sys
+
+    targets = [
+        str(p.relative_to(ROOT))
+        for label in OUR_APPS
+        for name in ("rules.py", "services.py", "selectors.py", "scoping.py")
+        if (p := ROOT / label / name).exists()
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", *targets],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
