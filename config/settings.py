@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     # our apps, in dependency order (ARCHITECTURE.md): base apps first
     "regions",
     "audit",
+    "imports",
     "eligibility",
     "assessments",
     "facilities",

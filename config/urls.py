@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("regions/", include("regions.urls")),
+    path("imports/", include("imports.urls")),
     path("", include("eligibility.urls")),
     path("", include("dashboard.urls")),
 ]

@@ -12,8 +12,8 @@ from regions.fields import RegionCodeField
 from regions.models import Region
 from regions.scoping import ScopedQuerySet
 
-from . import rules
-from .choices import (
+from .. import rules
+from ..choices import (
     ECONOMICALLY_DIFFICULT,
     AbilityLevel,
     CareSetting,
