@@ -17,8 +17,9 @@ from .models import Elder, Household
 # Fields a clerk may set directly; sex/birth_date are derived from the ID and only cross-checked.
 ELDER_FIELDS = (
     "household", "id_number", "name", "sex", "birth_date", "phone", "relation_to_head", "region", "address",
-    "local_hukou", "hukou_type", "economic_status", "living_arrangement", "disability_category",
-    "disability_grade", "special_family", "veteran_category", "care_setting", "deceased_on",
+    "local_hukou", "hukou_type", "economic_status", "economic_status_from", "economic_status_to",
+    "living_arrangement", "disability_category", "disability_grade", "disability_certificate_no",
+    "disability_certified_on", "special_family", "veteran_category", "care_setting", "deceased_on",
     "moved_out_on", "bank_name", "bank_account", "note",
 )
 

@@ -119,6 +119,9 @@ class Elder(models.Model):
     economic_status = models.CharField(
         "经济状况", max_length=12, choices=EconomicStatus.choices, default=EconomicStatus.NORMAL
     )
+    # Effective dates from the social-assistance list (社会救助): the status applies from/to these dates.
+    economic_status_from = models.DateField("经济状况起始日期", null=True, blank=True)
+    economic_status_to = models.DateField("经济状况终止日期", null=True, blank=True)
     living_arrangement = models.CharField(
         "居住状况", max_length=16, choices=LivingArrangement.choices, default=LivingArrangement.OTHER
     )
@@ -128,6 +131,8 @@ class Elder(models.Model):
     disability_grade = models.PositiveSmallIntegerField(
         "残疾等级", choices=DisabilityGrade.choices, null=True, blank=True
     )
+    disability_certificate_no = models.CharField("残疾证号", max_length=30, blank=True)
+    disability_certified_on = models.DateField("残疾证发证日期", null=True, blank=True)
     special_family = models.CharField(
         "计划生育特殊家庭", max_length=24, choices=SpecialFamily.choices, blank=True, default=SpecialFamily.NONE
     )
