@@ -15,7 +15,8 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField("时间(UTC)", auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="用户", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        # PROTECT: the table is append-only, so a user with audit history is deactivated, never deleted.
+        settings.AUTH_USER_MODEL, verbose_name="用户", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     username = models.CharField("用户名", max_length=150, blank=True)
     region_code = RegionCodeField("区划代码", blank=True)

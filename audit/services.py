@@ -56,7 +56,11 @@ def purge_expired(*, now: dt.datetime | None = None) -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL yiyang.audit_purge = 'on'")
-        deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
+        try:
+            deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL yiyang.audit_purge = 'off'")
     else:
         with connection.cursor() as cursor:
             cursor.execute("INSERT INTO audit_purge_flag (id) VALUES (1)")

@@ -17,6 +17,12 @@ class VillageChoiceField(forms.ModelChoiceField):
 
 
 class ElderForm(forms.ModelForm):
+    # Longer than 18 on purpose: clerks paste numbers with spaces or dashes; the service normalises.
+    id_number = forms.CharField(
+        label="身份证号码", max_length=40,
+        help_text="18位；15位旧号码会自动升级；全角字符、空格和小写x会自动纠正",
+        error_messages={"required": "请填写身份证号码"},
+    )
     household_number = forms.CharField(label="户号", max_length=40, required=False)
 
     class Meta:

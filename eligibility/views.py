@@ -146,6 +146,12 @@ class ElderUpdateView(_ElderFormMixin):
         kwargs["instance"] = self.elder
         return kwargs
 
+    def get(self, request, *args, **kwargs):
+        # The edit form shows the full ID number to roles allowed to see it: that is a reveal, logged.
+        if request.user.has_perm("eligibility.view_full_id_number"):
+            services.elder_reveal_id_number(actor=request.user, elder=self.elder, ip_address=client_ip(request))
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["elder"] = self.elder

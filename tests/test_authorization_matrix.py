@@ -160,3 +160,22 @@ def test_edit_form_never_shows_the_full_id_to_roles_that_may_not_see_it(client, 
     assert elder.id_number not in html and elder.masked_id_number in html
     client.force_login(officer)
     assert elder.id_number in client.get(reverse("eligibility:elder_update", args=[elder.pk])).content.decode()
+
+
+def test_forbidden_and_missing_pages_explain_themselves_in_chinese(client, unassigned, officer, far_elder):
+    client.force_login(unassigned)
+    forbidden = client.get(reverse("eligibility:elder_list"))
+    assert forbidden.status_code == 403
+    html = forbidden.content.decode()
+    assert "无权访问" in html and "您的账号尚未分配管辖区域" in html
+    client.force_login(officer)
+    missing = client.get(reverse("eligibility:elder_detail", args=[far_elder.pk]))
+    assert missing.status_code == 404 and "不在您的管辖区域内" in missing.content.decode()
+
+
+def test_opening_the_edit_form_with_the_full_id_is_logged_as_a_reveal(client, officer, elder):
+    from audit.models import AuditEvent
+
+    client.force_login(officer)
+    client.get(reverse("eligibility:elder_update", args=[elder.pk]))
+    assert AuditEvent.objects.filter(event="eligibility.reveal_id_number", user=officer, object_id=str(elder.pk)).exists()
