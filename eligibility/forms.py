@@ -30,7 +30,8 @@ class ElderForm(forms.ModelForm):
         fields = [
             "id_number", "name", "sex", "birth_date", "phone", "region", "household_number",
             "relation_to_head", "address", "local_hukou", "hukou_type", "economic_status",
-            "living_arrangement", "disability_category", "disability_grade", "special_family",
+            "economic_status_from", "economic_status_to", "living_arrangement", "disability_category",
+            "disability_grade", "disability_certificate_no", "disability_certified_on", "special_family",
             "veteran_category", "care_setting", "deceased_on", "moved_out_on", "bank_name",
             "bank_account", "note",
         ]
@@ -39,6 +40,9 @@ class ElderForm(forms.ModelForm):
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "deceased_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "moved_out_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "economic_status_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "economic_status_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "disability_certified_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         help_texts = {
             "sex": "可不填，由身份证号码自动确定；填写时须与号码一致",
