@@ -140,3 +140,38 @@ def elder_reveal_id_number(*, actor: Any, elder: Elder, ip_address: str | None =
         raise PermissionDenied("您的角色无权查看完整身份证号码")
     record(actor=actor, event="eligibility.reveal_id_number", obj=elder, ip_address=ip_address)
     return elder.id_number
+
+
+@transaction.atomic
+def elder_set_ability_level(*, actor: Any, elder: Elder, level: int | None, reason: str = "") -> Elder:
+    """Called by the assessments app when an assessment is approved: copies the final level onto the
+    elder (the sweep reads only Elder). History and audit record who and why."""
+    if level is not None and level not in range(0, 5):
+        raise ValidationError({"ability_level": "能力等级应为0–4"})
+    if elder.ability_level == level:
+        return elder
+    old = elder.ability_level
+    elder.ability_level = level
+    elder._history_user = actor if getattr(actor, "is_authenticated", False) else None
+    elder._change_reason = reason[:100] if reason else None
+    elder.save(update_fields=["ability_level", "updated_at"])
+    record(actor=actor, event="eligibility.elder_ability_level", obj=elder, detail={"old": old, "new": level, "reason": reason})
+    return elder
+
+
+@transaction.atomic
+def elder_set_care_setting(*, actor: Any, elder: Elder, care_setting: str, reason: str = "") -> Elder:
+    """Called by the facilities app on admission/discharge: home ↔ institution, so 特困 home or
+    institution rules follow. History and audit record who and why."""
+    valid = {choice for choice, _ in Elder._meta.get_field("care_setting").choices}
+    if care_setting not in valid:
+        raise ValidationError({"care_setting": "照护场所无效"})
+    if elder.care_setting == care_setting:
+        return elder
+    old = elder.care_setting
+    elder.care_setting = care_setting
+    elder._history_user = actor if getattr(actor, "is_authenticated", False) else None
+    elder._change_reason = reason[:100] if reason else None
+    elder.save(update_fields=["care_setting", "updated_at"])
+    record(actor=actor, event="eligibility.elder_care_setting", obj=elder, detail={"old": old, "new": care_setting, "reason": reason})
+    return elder
