@@ -1,0 +1,285 @@
+"""The import engine: upload → validate the whole file → preview → confirm → commit → error workbook.
+
+Guarantees:
+- nothing is written before the clerk confirms (validation only reads);
+- a commit re-reads and re-validates the kept file inside one transaction, against the data as it is
+  then, and writes all valid rows — or, in strict mode with any error, nothing;
+- a batch commits at most once: the confirm step moves 待确认 → 导入中 under a row lock, and the
+  commit runs only from 导入中 (a redelivered or double-clicked commit is a no-op);
+- one audit event per batch action (upload, commit, cancel), never one per row.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import record
+from regions.scoping import area_prefixes
+
+from .models import ImportBatch
+from .reading import FileRejected, check_file, check_size, read_table
+from .registry import Context, Plan, get_kind
+from .reports import write_error_workbook
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_CHANGES = 50
+PREVIEW_ERRORS = 100
+Status = ImportBatch.Status
+
+
+def area_root(actor: Any) -> str:
+    """The 12-character code that stands for the uploader's area (first prefix, zero-padded)."""
+    prefixes = area_prefixes(actor)
+    if prefixes is None:
+        return ""
+    if not prefixes:
+        raise PermissionDenied("您的账号尚未分配管辖区域，不能导入")
+    return prefixes[0].ljust(12, "0")
+
+
+def batch_create(
+    *, actor: Any, kind: str, file: Any, filename: str = "", mode: str = "skip",
+    enqueue: bool = True,
+) -> ImportBatch:
+    """Keep the uploaded file and queue its validation. Refuses (FileRejected) before keeping anything
+    a file that is too large, empty, encrypted or not a spreadsheet."""
+    importer = get_kind(kind)
+    if not importer.allowed_for(actor):
+        raise PermissionDenied("您的角色无权进行此类导入")
+    if mode not in ImportBatch.Mode.values:
+        raise ValidationError({"mode": "未知的导入模式"})
+    region_code = area_root(actor)
+    if isinstance(file, str | Path):
+        path = Path(file)
+        filename = filename or path.name
+        size = path.stat().st_size
+        check_size(size)
+        check_file(path, filename)
+        handle: Any = File(open(path, "rb"), name=path.name)  # noqa: SIM115 - closed below
+    else:
+        filename = filename or Path(file.name).name
+        size = file.size
+        check_size(size)
+        with tempfile.NamedTemporaryFile(suffix=Path(filename).suffix) as tmp:
+            for chunk in file.chunks():
+                tmp.write(chunk)
+            tmp.flush()
+            check_file(Path(tmp.name), filename)
+        file.seek(0)
+        handle = file
+    try:
+        with transaction.atomic():
+            batch = ImportBatch(
+                kind=kind, uploaded_by=actor if getattr(actor, "pk", None) else None, region_code=region_code,
+                filename=filename[:255], size=size, mode=mode,
+            )
+            suffix = Path(filename).suffix.lower() if Path(filename).suffix.lower() in (".xlsx", ".csv") else ".bin"
+            batch.file.save(f"{kind}{suffix}", handle, save=False)
+            batch.save()
+            record(actor=actor, event="imports.batch_upload", obj=batch,
+                   detail={"kind": kind, "filename": filename, "size": size, "mode": mode})
+            if enqueue:
+                from .tasks import validate_batch
+
+                transaction.on_commit(lambda: validate_batch.delay(batch.pk))
+    finally:
+        if isinstance(file, str | Path):
+            handle.close()
+    return batch
+
+
+@dataclass
+class Outcome:
+    plan: Plan | None
+    written: dict
+    seconds: float
+
+
+def _progress_writer(batch: ImportBatch, start: int, end: int):
+    state = {"last": -1}
+
+    def report(fraction: float) -> None:
+        value = int(start + (end - start) * max(0.0, min(1.0, fraction)))
+        if value - state["last"] >= 5:
+            state["last"] = value
+            ImportBatch.objects.filter(pk=batch.pk).update(progress=value)
+            batch.progress = value
+
+    return report
+
+
+def _store_report(batch: ImportBatch, table, plan: Plan) -> None:
+    notes = []
+    if table is not None and table.unknown_columns:
+        notes.append("未识别的列（已忽略）：" + "、".join(table.unknown_columns))
+    if not plan.errors and not notes:
+        if batch.error_report:
+            batch.error_report.delete(save=False)
+        return
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
+        write_error_workbook(Path(tmp.name), table, plan.errors, notes)
+        if batch.error_report:
+            batch.error_report.delete(save=False)
+        with open(tmp.name, "rb") as fh:
+            batch.error_report.save(f"batch-{batch.pk}-errors.xlsx", File(fh), save=False)
+
+
+def _process(batch: ImportBatch, actor: Any, *, write: bool, progress_range=(5, 95)) -> Outcome:
+    """Read, validate and (if ``write``) commit; fills the batch's counts/preview/report, not its status."""
+    started = time.perf_counter()
+    kind = get_kind(batch.kind)
+    table = read_table(Path(batch.file.path), batch.filename, kind.columns)
+    ctx = Context(user=actor, table=table, strict=batch.strict, batch=batch,
+                  progress=_progress_writer(batch, *progress_range) if not write else (lambda f: None))
+    plan = kind.validate(ctx)
+    written: dict = {}
+    if write and not (batch.strict and plan.errors):
+        written = kind.commit(ctx, plan) or {}
+    batch.counts = plan.counts()
+    batch.preview = {
+        "rows": len(table.rows),
+        "header_row": table.header_row,
+        "unknown_columns": table.unknown_columns,
+        "changes": plan.changes[:PREVIEW_CHANGES],
+        "errors": [e.as_dict() for e in sorted(plan.errors, key=lambda e: e.row)[:PREVIEW_ERRORS]],
+        "written": written,
+    }
+    _store_report(batch, table, plan)
+    return Outcome(plan=plan, written=written, seconds=time.perf_counter() - started)
+
+
+def _fail(batch_id: int, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch_id).update(status=Status.FAILED, message=message[:2000], progress=100)
+
+
+def batch_validate(*, batch_id: int) -> ImportBatch:
+    """Parse and validate the whole file; the batch becomes 待确认 (or 失败 naming the file's problem).
+    Idempotent: a batch already past validation is returned unchanged."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status not in (Status.PENDING, Status.VALIDATING):
+            return batch
+        batch.status = Status.VALIDATING
+        batch.progress = 5
+        batch.save(update_fields=["status", "progress"])
+    try:
+        _process(batch, batch.uploaded_by, write=False)
+    except FileRejected as exc:
+        _fail(batch.pk, str(exc))
+    except Exception as exc:  # a bug must not leave the page polling forever
+        logger.exception("import batch %s: validation failed", batch_id)
+        _fail(batch.pk, f"校验时出现系统错误（{type(exc).__name__}），请联系管理员")
+    else:
+        batch.status = Status.READY
+        batch.progress = 100
+        batch.validated_at = timezone.now()
+        batch.save(update_fields=["status", "progress", "counts", "preview", "error_report", "validated_at"])
+    batch.refresh_from_db()
+    return batch
+
+
+def batch_confirm(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """The clerk's 确认导入: 待确认 → 导入中 under a row lock, then the commit is queued. A second
+    confirm of the same batch (double click, two tabs) raises ValidationError and queues nothing."""
+    if not get_kind(batch.kind).allowed_for(actor):
+        raise PermissionDenied("您的角色无权进行此类导入")
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != Status.READY:
+            raise ValidationError(f"该批次当前状态为「{locked.get_status_display()}」，不能再次确认")
+        if not locked.can_confirm:
+            raise ValidationError("严格模式下文件有错误，不能导入；请修改后重新上传" if locked.strict and locked.counts.get("error")
+                                  else "没有需要导入的新增或变更行")
+        locked.status = Status.COMMITTING
+        locked.progress = 0
+        locked.save(update_fields=["status", "progress"])
+        from .tasks import commit_batch
+
+        transaction.on_commit(lambda: commit_batch.delay(locked.pk))
+    return locked
+
+
+def batch_commit(*, batch_id: int) -> ImportBatch:
+    """Write the confirmed batch in one transaction. Runs only from 导入中, so it commits at most once."""
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            if batch.status != Status.COMMITTING:
+                return batch
+            actor = batch.uploaded_by
+            outcome = _process(batch, actor, write=True)
+            _finish(batch, actor, outcome)
+    except FileRejected as exc:
+        _fail(batch_id, str(exc))
+    except Exception as exc:
+        logger.exception("import batch %s: commit failed", batch_id)
+        _fail(batch_id, f"导入时出现错误，未写入任何数据（{type(exc).__name__}: {str(exc)[:200]}）")
+    return ImportBatch.objects.get(pk=batch_id)
+
+
+def _finish(batch: ImportBatch, actor: Any, outcome: Outcome) -> None:
+    plan = outcome.plan
+    assert plan is not None
+    if batch.strict and plan.errors:
+        batch.status = Status.FAILED
+        batch.message = f"严格模式：文件有 {plan.error_rows} 行错误，未导入任何数据"
+    else:
+        batch.status = Status.DONE
+        batch.message = ""
+    batch.progress = 100
+    batch.committed_at = timezone.now()
+    batch.save()
+    record(actor=actor, event="imports.batch_commit", obj=batch,
+           outcome="ok" if batch.status == Status.DONE else "refused",
+           detail={"kind": batch.kind, "counts": batch.counts, "written": outcome.written,
+                   "seconds": round(outcome.seconds, 2)})
+
+
+def batch_cancel(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """Cancel a batch that has not been committed; its file and preview stay in the history."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status not in (Status.PENDING, Status.VALIDATING, Status.READY, Status.FAILED):
+            raise ValidationError(f"该批次当前状态为「{locked.get_status_display()}」，不能取消")
+        locked.status = Status.CANCELLED
+        locked.save(update_fields=["status"])
+        record(actor=actor, event="imports.batch_cancel", obj=locked)
+    return locked
+
+
+def batch_import_now(
+    *, actor: Any, kind: str, path: str | Path, mode: str = "skip", dry_run: bool = False,
+) -> ImportBatch:
+    """Synchronous one-pass import for the CLI and the benchmark: keep the file, validate and (unless
+    ``dry_run``) commit in one transaction. Raises FileRejected for a file-level problem."""
+    batch = batch_create(actor=actor, kind=kind, file=path, mode=mode, enqueue=False)
+    if dry_run:
+        outcome = _process(batch, actor, write=False)
+        batch.status = Status.CANCELLED
+        batch.message = "试运行（--dry-run）：只校验，未写入"
+        batch.validated_at = timezone.now()
+        batch.progress = 100
+        batch.save()
+        setattr(batch, "outcome", outcome)  # noqa: B010 - for the caller (CLI, benchmark)
+        return batch
+    try:
+        with transaction.atomic():
+            outcome = _process(batch, actor, write=True)
+            batch.validated_at = timezone.now()
+            _finish(batch, actor, outcome)
+    except FileRejected as exc:
+        _fail(batch.pk, str(exc))
+        raise
+    setattr(batch, "outcome", outcome)  # noqa: B010 - for the caller (CLI, benchmark)
+    return batch

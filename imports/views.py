@@ -1,0 +1,178 @@
+"""Staff pages of the import flow. Thin: parse the request, call a service, render."""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.generic import DetailView, ListView, View
+from django.views.generic.detail import SingleObjectMixin
+from django.views.generic.edit import FormView
+
+from audit.services import client_ip, record
+from regions.mixins import AreaScopedMixin
+
+from . import services
+from .forms import UploadForm
+from .models import ImportBatch
+from .reading import FileRejected
+from .registry import all_kinds, get_kind
+from .reports import write_template
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadView(AreaScopedMixin, FormView):
+    permission_required = "imports.add_importbatch"
+    template_name = "imports/upload.html"
+    form_class = UploadForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["kinds"] = [k for k in all_kinds() if k.allowed_for(self.request.user)]
+        context["recent"] = ImportBatch.objects.visible_to(self.request.user).select_related("uploaded_by")[:5]
+        return context
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            batch = services.batch_create(
+                actor=self.request.user, kind=data["kind"], file=data["file"], mode=data["mode"],
+            )
+        except FileRejected as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        return HttpResponseRedirect(reverse("imports:batch_detail", args=[batch.pk]))
+
+
+class TemplateDownloadView(AreaScopedMixin, View):
+    permission_required = "imports.add_importbatch"
+
+    def get(self, request):
+        try:
+            kind = get_kind(request.GET.get("kind") or "roll")
+        except LookupError:
+            raise Http404("未知的导入类型") from None
+        buffer = io.BytesIO()
+        write_template(buffer, kind)
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(kind.template_name or kind.key)}.xlsx"
+        return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+class BatchListView(AreaScopedMixin, ListView):
+    model = ImportBatch
+    permission_required = "imports.view_importbatch"
+    template_name = "imports/batch_list.html"
+    context_object_name = "batches"
+
+    def get_paginate_by(self, queryset):
+        return settings.LIST_PAGE_SIZE
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("uploaded_by")
+
+
+class BatchDetailView(AreaScopedMixin, DetailView):
+    model = ImportBatch
+    permission_required = "imports.view_importbatch"
+    template_name = "imports/batch_detail.html"
+    context_object_name = "batch"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        batch = self.object
+        context["can_act"] = self.request.user.has_perm("imports.add_importbatch")
+        context["preview"] = batch.preview or {}
+        context["counts"] = {key: batch.counts.get(key, 0) for key in ("new", "updated", "unchanged", "error")}
+        return context
+
+
+class BatchProgressView(BatchDetailView):
+    """The htmx poll: a progress bar while working; once done, the page reloads into the preview."""
+
+    template_name = "imports/_progress.html"
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if getattr(self.request, "htmx", False) and not self.object.in_progress:
+            response["HX-Refresh"] = "true"
+        return response
+
+
+class _BatchAction(AreaScopedMixin, SingleObjectMixin, View):
+    """POST on one batch: view permission + area (404 outside), then the upload permission (403)."""
+
+    model = ImportBatch
+    permission_required = "imports.view_importbatch"
+    http_method_names = ["post"]
+
+    def act(self, batch: ImportBatch) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        batch = self.get_object()
+        if not request.user.has_perm("imports.add_importbatch"):
+            raise PermissionDenied
+        try:
+            messages.success(request, self.act(batch))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or "无权操作")
+        view = BatchDetailView.as_view()
+        request.method = "GET"
+        return view(request, pk=pk)
+
+
+class BatchConfirmView(_BatchAction):
+    def act(self, batch):
+        services.batch_confirm(actor=self.request.user, batch=batch)
+        return "已确认，正在导入"
+
+
+class BatchCancelView(_BatchAction):
+    def act(self, batch):
+        services.batch_cancel(actor=self.request.user, batch=batch)
+        return "已取消本次导入，未写入任何数据"
+
+
+class _BatchDownload(AreaScopedMixin, SingleObjectMixin, View):
+    model = ImportBatch
+    permission_required = "imports.view_importbatch"
+    field = "file"
+    event = "imports.download_original"
+
+    def get(self, request, pk):
+        batch = self.get_object()
+        stored = getattr(batch, self.field)
+        if not stored:
+            raise Http404("没有可下载的文件")
+        record(actor=request.user, event=self.event, obj=batch, ip_address=client_ip(request))
+        name = batch.filename if self.field == "file" else f"错误清单-{batch.pk}.xlsx"
+        return FileResponse(stored.open("rb"), as_attachment=True, filename=name)
+
+
+class BatchFileView(_BatchDownload):
+    pass
+
+
+class BatchErrorReportView(_BatchDownload):
+    field = "error_report"
+    event = "imports.download_error_report"
