@@ -175,3 +175,7 @@ def elder_set_care_setting(*, actor: Any, elder: Elder, care_setting: str, reaso
     elder.save(update_fields=["care_setting", "updated_at"])
     record(actor=actor, event="eligibility.elder_care_setting", obj=elder, detail={"old": old, "new": care_setting, "reason": reason})
     return elder
+
+
+# The nightly re-eligibility sweep (服务找人) lives in eligibility/policy/; this is its public door.
+from .policy.sweep import sweep  # noqa: E402,F401

@@ -163,8 +163,10 @@ class Elder(models.Model):
         permissions = [("view_full_id_number", "查看完整身份证号码")]
         indexes = [
             # The staff list: area prefix filter + (village, name) order in one index (ARCHITECTURE.md).
-            models.Index(fields=["region_code", "name", "id"], name="elder_area_name"),
-            models.Index(fields=["region_code", "birth_date"], name="elder_area_birth"),
+            # INCLUDE deceased_on: the list's default "alive" filter and its count become index-only
+            # scans (measured on 1M elders: count 95 → 12 ms; bench/README.md). PostgreSQL only.
+            models.Index(fields=["region_code", "name", "id"], include=["deceased_on"], name="elder_area_name"),
+            models.Index(fields=["region_code", "birth_date"], include=["deceased_on"], name="elder_area_birth"),
             models.Index(fields=["name"], name="elder_name"),
             models.Index(fields=["phone"], name="elder_phone"),
         ]

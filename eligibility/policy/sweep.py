@@ -1,0 +1,342 @@
+"""The nightly re-eligibility sweep (服务找人, ARCHITECTURE.md Flow 3).
+
+For one county and the coming month, per benefit, a handful of set-based statements:
+
+1. open enrolments of elders who died or moved out before the month → ended at that month;
+2. open enrolments whose elder no longer qualifies → ended (automatic benefits, services and
+   candidates) or a review item for staff (benefits granted on verification);
+3. open enrolments whose elder now falls under another rule or amount (turning 90) → the rule,
+   amount and reason move, the enrolment stays;
+4. new qualifiers → an active enrolment (免申即享) or a candidate on the township's worklist,
+   unless staff rejected the same candidate and the elder's data has not changed since.
+
+Each statement is built from the compiler's ``Q`` and only touches rows that change, so a second
+run on the same day writes nothing. A county commits as one transaction (a crash leaves nothing
+half-done) under a named advisory lock; every change also writes an ``EnrolmentEvent`` in SQL.
+Never a Python loop over elders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models.functions import Cast, Concat, Substr, TruncMonth
+from django.utils import timezone
+
+from ..models import Benefit, Elder, Enrolment, EnrolmentEvent, SweepRun
+from . import periods
+from .catalogue import AppliedRule, applicable_rules
+from .compiler import EARLIEST_BIRTH, compile_criteria, population_q, valid_birth_q
+from .locks import try_xact_lock
+from .sql import insert_from_select
+
+log = logging.getLogger(__name__)
+
+OPEN = list(Enrolment.OPEN_STATUSES)
+S = Enrolment.Status
+MAX_LISTED_ERRORS = 50
+
+
+class SweepBusy(RuntimeError):
+    """Another sweep of the same county holds the lock."""
+
+
+def county_code12(code: str) -> str:
+    code = (code or "").strip()
+    if len(code) not in (6, 12) or not code.isdigit():
+        raise ValueError(f"县(区)代码应为6位或12位数字：{code!r}")
+    return code[:6] + "0" * 6
+
+
+def counties_with_elders() -> list[str]:
+    rows = Elder.objects.annotate(c=Substr("region_code", 1, 6)).values_list("c", flat=True).distinct()
+    return sorted(county_code12(c) for c in rows)
+
+
+def sweep(as_of: dt.date, county: str | None = None) -> list[SweepRun]:
+    """Run the sweep for one county, or every county with elders. Each county commits on its own;
+    a failing county is recorded as a failed SweepRun and the others still run."""
+    counties = [county_code12(county)] if county else counties_with_elders()
+    return [sweep_county(as_of=as_of, county_code=c) for c in counties]
+
+
+def sweep_county(*, as_of: dt.date, county_code: str) -> SweepRun:
+    """Sweep one county for the month after ``as_of``; returns the finished SweepRun.
+
+    Guarantees: all of the county's changes commit together or not at all; rerunning with the same
+    data writes no enrolment and no event; the run records counts and data problems."""
+    code = county_code12(county_code)
+    period = periods.coming_period(as_of)
+    refresh_statistics()
+    run = SweepRun.objects.create(as_of=as_of, period=period, county_code=code)
+    try:
+        with transaction.atomic():
+            if not try_xact_lock(f"eligibility.sweep:{code}"):
+                raise SweepBusy(f"{code} 的服务找人正在运行")
+            counts, errors = _sweep_county(run=run, prefix=code[:6], period=period)
+    except Exception as exc:  # recorded on the run; the county's changes rolled back together
+        log.exception("sweep of %s failed", code)
+        run.status = SweepRun.Status.FAILED
+        run.errors = [*run.errors, {"kind": "failed", "message": f"{type(exc).__name__}: {exc}"}]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "errors", "finished_at"])
+        return run
+    run.status = SweepRun.Status.DONE
+    run.counts = counts
+    run.errors = errors
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "counts", "errors", "finished_at"])
+    return run
+
+
+STALE_STATISTICS_ROWS = 10_000
+
+
+def refresh_statistics() -> None:
+    """ANALYZE the enrolment tables when they changed a lot since their last ANALYZE (PostgreSQL).
+
+    On the first night the sweep inserts ~1.8 enrolments per elder, county after county, faster than
+    autovacuum analyses: with statistics that still say "empty", the planner turns the NOT EXISTS
+    checks into nested loops over a sequential scan and a 15,000-elder county takes a minute instead
+    of seconds (bench/README.md "sweep"). Cheap when nothing changed: one catalogue read."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Enrolment, EnrolmentEvent):
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT s.n_mod_since_analyze, GREATEST(c.reltuples, 0) FROM pg_stat_user_tables s "
+                "JOIN pg_class c ON c.oid = s.relid WHERE s.relid = %s::regclass",
+                [table],
+            )
+            row = cursor.fetchone()
+            if row and row[0] > max(STALE_STATISTICS_ROWS, 0.2 * row[1]):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def qualifiers_for(elders: models.QuerySet, applied: list[AppliedRule], period: dt.date) -> models.QuerySet:
+    """Elders of ``elders`` who qualify, annotated with the rule that applies (``_rule``), its amount
+    (``_amount``) and the reason sentence (``_reason``) — all computed in SQL."""
+    if not applied:
+        return elders.none()
+    birth_text = Cast("birth_date", output_field=CharField())
+    rule_case = Case(
+        *[When(compile_criteria(a.rule.criteria, period=period, start=a.rule.start), then=Value(a.rule.pk)) for a in applied],
+        default=Value(None), output_field=models.IntegerField(),
+    )
+    amount_case = Case(
+        *[When(_rule=a.rule.pk, then=Value(a.amount)) for a in applied],
+        default=Value(None), output_field=models.DecimalField(max_digits=12, decimal_places=2),
+    )
+    reason_case = Case(
+        *[
+            When(
+                _rule=a.rule.pk,
+                then=Concat(Value(a.reason_before), birth_text, Value(a.reason_after), output_field=TextField())
+                if a.uses_birth_date else Value(a.reason_before + a.reason_after),
+            )
+            for a in applied
+        ],
+        default=Value(""), output_field=TextField(),
+    )
+    return (
+        elders.filter(population_q(period))
+        .annotate(_rule=rule_case)
+        .filter(_rule__isnull=False)
+        .annotate(_amount=amount_case, _reason=reason_case)
+    )
+
+
+def _elder_value(field: str, expression: Any = None) -> Subquery:
+    qs = Elder.objects.filter(pk=OuterRef("elder_id"))
+    if expression is not None:
+        qs = qs.annotate(_v=expression)
+        field = "_v"
+    return Subquery(qs.values(field)[:1])
+
+
+def _sweep_benefit(*, run: SweepRun, benefit: Benefit, prefix: str, period: dt.date, now: dt.datetime,
+                   errors: list[str]) -> None:
+    elders = Elder.objects.in_area(prefix)
+    applied = applicable_rules(benefit, prefix + "000000", period, problems=errors)
+    qualifiers = qualifiers_for(elders, applied, period)
+    open_qs = Enrolment.objects.filter(benefit=benefit, status__in=OPEN, region_code__startswith=prefix)
+    stamp = {"changed_run": run, "updated_at": now}
+    if open_qs.exists():
+        _update_open(open_qs, qualifiers, applied, benefit=benefit, period=period, stamp=stamp)
+    if applied:
+        _insert_new(qualifiers, benefit=benefit, period=period, run=run, now=now)
+
+
+def _end_departed(open_qs, *, period: dt.date, stamp: dict) -> None:
+    """1. Death and moving out end the enrolment at that month (paid up to and including it).
+
+    Runs once per county for every benefit (``_sweep_county``), before any benefit's other
+    statements, so it scans the county's open enrolments once instead of once per benefit."""
+    for field, words in (("deceased_on", "去世"), ("moved_out_on", "迁出")):
+        open_qs.filter(**{f"elder__{field}__lt": period}).update(
+            status=S.ENDED,
+            end_period=_elder_value(field, TruncMonth(field, output_field=models.DateField())),
+            review_reason="",
+            decision_note=Concat(
+                Value("老人已于"), Cast(_elder_value(field), output_field=CharField()), Value(f"{words}，享受终止于当月"),
+                output_field=CharField(),
+            ),
+            change_kind="ended",
+            **stamp,
+        )
+
+
+def _update_open(open_qs, qualifiers, applied, *, benefit: Benefit, period: dt.date, stamp: dict) -> None:
+    # 2. No longer qualifies (status or age lost, rule withdrawn). Elders with an impossible birth
+    #    date are reported, not ended.
+    still_here = open_qs.filter(elder__birth_date__gte=EARLIEST_BIRTH, elder__birth_date__lt=period)
+    lost = still_here.exclude(Exists(qualifiers.filter(pk=OuterRef("elder_id")))) if applied else still_here
+    note = f"{periods.label(period)}起不再符合{benefit.name}的条件"
+    lost.filter(status=S.CANDIDATE).update(
+        status=S.ENDED, end_period=None, review_reason="", decision_note=note + "，待审核记录自动关闭",
+        change_kind="ended", **stamp,
+    )
+    ends_itself = benefit.is_automatic or benefit.payment_kind == Benefit.PaymentKind.SERVICE
+    if ends_itself:
+        lost.filter(status__in=[S.ACTIVE, S.SUSPENDED]).update(
+            status=S.ENDED, end_period=periods.add_months(period, -1), review_reason="",
+            decision_note=note + "，自动终止", change_kind="ended", **stamp,
+        )
+    else:
+        lost.filter(status__in=[S.ACTIVE, S.SUSPENDED], review_reason="").update(
+            review_reason=note + "，请核实后决定是否停发", change_kind="review", **stamp,
+        )
+    if not applied:
+        return
+
+    # 3. Qualifies again after a review item: withdraw the item.
+    open_qs.exclude(review_reason="").filter(Exists(qualifiers.filter(pk=OuterRef("elder_id")))).update(
+        review_reason="", change_kind="review_cleared", **stamp,
+    )
+
+    # 4. Another rule or amount now applies (a tier change): the amount moves, not the enrolment.
+    moved = qualifiers.filter(pk=OuterRef("elder_id")).exclude(Q(_rule=OuterRef("rule_id")) & Q(_amount=OuterRef("amount")))
+    mine = qualifiers.filter(pk=OuterRef("elder_id"))
+    open_qs.filter(rule__isnull=False).filter(Exists(moved)).update(
+        rule_id=Subquery(mine.values("_rule")[:1]),
+        amount=Subquery(mine.values("_amount")[:1]),
+        reason=Subquery(mine.values("_reason")[:1]),
+        change_kind="tier",
+        **stamp,
+    )
+
+
+def _insert_new(qualifiers, *, benefit: Benefit, period: dt.date, run: SweepRun, now: dt.datetime) -> None:
+    # 5. New qualifiers: automatic benefits start; the rest wait on the township's worklist.
+    has_open = Enrolment.objects.filter(elder_id=OuterRef("pk"), benefit=benefit, status__in=OPEN)
+    rejected_unchanged = Enrolment.objects.filter(
+        elder_id=OuterRef("pk"), benefit=benefit, status=S.REJECTED, elder_version__gte=OuterRef("updated_at")
+    )
+    new = qualifiers.exclude(Exists(has_open)).exclude(Exists(rejected_unchanged))
+    automatic = benefit.is_automatic
+    insert_from_select(
+        Enrolment,
+        {
+            "elder": F("pk"),
+            "benefit": Value(benefit.pk),
+            "rule": F("_rule"),
+            "region_code": F("region_code"),
+            "status": Value(S.ACTIVE if automatic else S.CANDIDATE),
+            "start_period": Value(period, output_field=models.DateField()),
+            "amount": F("_amount"),
+            "source": Value(Enrolment.Source.SWEEP),
+            "reason": F("_reason"),
+            "review_reason": Value(""),
+            "decided_at": Value(now if automatic else None, output_field=models.DateTimeField()),
+            "decision_note": Value("免申即享，自动享受" if automatic else ""),
+            "created_run": Value(run.pk),
+            "changed_run": Value(run.pk),
+            "change_kind": Value("activated" if automatic else "created"),
+            "created_at": Value(now, output_field=models.DateTimeField()),
+            "updated_at": Value(now, output_field=models.DateTimeField()),
+        },
+        new,
+    )
+
+
+def _follow_moves(prefix: str) -> int:
+    """Open enrolments follow their elder to another village of the county: ``region_code`` (what
+    the worklists and payroll scope by) is refreshed in one UPDATE. Not an eligibility change, so no
+    event; it writes nothing when nobody moved."""
+    return (
+        Enrolment.objects.filter(status__in=OPEN, region_code__startswith=prefix, elder__region_code__startswith=prefix)
+        .exclude(region_code=F("elder__region_code"))
+        .update(region_code=_elder_value("region_code"))
+    )
+
+
+def _record_events(run: SweepRun, now: dt.datetime) -> None:
+    insert_from_select(
+        EnrolmentEvent,
+        {
+            "enrolment": F("pk"),
+            "at": Value(now, output_field=models.DateTimeField()),
+            "kind": F("change_kind"),
+            "status": F("status"),
+            "amount": F("amount"),
+            "note": Case(
+                When(change_kind="review", then=F("review_reason")),
+                When(change_kind="ended", then=F("decision_note")),
+                When(change_kind="review_cleared", then=Value("重新符合条件，复核提示解除")),
+                default=F("reason"), output_field=TextField(),
+            ),
+            "run": Value(run.pk),
+        },
+        Enrolment.objects.filter(changed_run=run),
+    )
+
+
+def _counts(run: SweepRun) -> dict[str, Any]:
+    changed = Enrolment.objects.filter(changed_run=run)
+    by_benefit: dict[str, dict[str, int]] = defaultdict(dict)
+    totals: dict[str, int] = defaultdict(int)
+    for row in changed.values("benefit__code", "change_kind").annotate(n=Count("id")).order_by():
+        by_benefit[row["benefit__code"]][row["change_kind"]] = row["n"]
+        totals[row["change_kind"]] += row["n"]
+    by_township: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in (
+        changed.annotate(t=Substr("region_code", 1, 9)).values("t", "change_kind").annotate(n=Count("id")).order_by()
+    ):
+        by_township[row["t"] + "000"][row["change_kind"]] = row["n"]
+    return {"totals": dict(totals), "by_benefit": dict(by_benefit), "by_township": dict(by_township)}
+
+
+def _sweep_county(*, run: SweepRun, prefix: str, period: dt.date) -> tuple[dict[str, Any], list[Any]]:
+    now = timezone.now()
+    problems: list[str] = []
+    errors: list[Any] = []
+    bad_births = (
+        Elder.objects.in_area(prefix).filter(deceased_on__isnull=True).exclude(valid_birth_q(period)).order_by("pk")
+    )
+    n_bad = bad_births.count()
+    if n_bad:
+        errors.append({
+            "kind": "invalid_birth_date",
+            "message": f"{n_bad}名老年人的出生日期缺失或不合理，未参与本次测算，请核对",
+            "count": n_bad,
+            "elders": [
+                {"id": pk, "name": name, "birth_date": str(birth) if birth else ""}
+                for pk, name, birth in bad_births.values_list("pk", "name", "birth_date")[:MAX_LISTED_ERRORS]
+            ],
+        })
+    _follow_moves(prefix)
+    _end_departed(
+        Enrolment.objects.filter(status__in=OPEN, region_code__startswith=prefix), period=period,
+        stamp={"changed_run": run, "updated_at": now},
+    )
+    for benefit in Benefit.objects.filter(is_active=True).order_by("code"):
+        _sweep_benefit(run=run, benefit=benefit, prefix=prefix, period=period, now=now, errors=problems)
+    _record_events(run, now)
+    errors.extend({"kind": "rule", "message": p} for p in problems)
+    return _counts(run), errors

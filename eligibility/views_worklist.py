@@ -1,0 +1,122 @@
+"""The township worklist (服务找人): candidates, stop proposals, last night's automatic enrolments;
+bulk approve/reject/stop; exports. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import ListView, View
+
+from audit.services import client_ip, record
+from regions.mixins import AreaScopedMixin
+
+from .forms_worklist import DecisionForm, WorklistFilterForm
+from .models import Enrolment
+from .policy import export, periods, selectors, services
+
+
+class _WorklistBase(AreaScopedMixin):
+    model = Enrolment
+    permission_required = "eligibility.view_enrolment"
+
+    def filters(self):
+        form = WorklistFilterForm(self.request.GET or None, user=self.request.user)
+        data = dict(form.cleaned_data) if form.is_valid() else {}
+        if data.get("period"):
+            data["period"] = periods.parse_period(data["period"])
+        return form, data
+
+
+class WorklistView(_WorklistBase, ListView):
+    template_name = "eligibility/worklist.html"
+    context_object_name = "enrolments"
+
+    def get_paginate_by(self, queryset):
+        return settings.LIST_PAGE_SIZE
+
+    def get_queryset(self):
+        self.filter_form, self.filter_data = self.filters()
+        self.tab = self.filter_data.get("tab") or "candidates"
+        return selectors.worklist(user=self.request.user, tab=self.tab, filters=self.filter_data)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter_form=self.filter_form,
+            tab=self.tab,
+            tabs=selectors.TABS,
+            counts=selectors.worklist_counts(self.request.user),
+            query_string=query.urlencode(),
+            can_decide=self.request.user.has_perm("eligibility.decide_enrolment"),
+            decision_form=kwargs.get("decision_form") or DecisionForm(),
+        )
+        return context
+
+
+class WorklistDecideView(_WorklistBase, View):
+    """POST: one decision for the selected rows. Rows outside the user's area are a 404."""
+
+    permission_required = ("eligibility.view_enrolment", "eligibility.decide_enrolment")
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            return self._again(form)
+        ids = set(form.cleaned_data["ids"])
+        visible = Enrolment.objects.visible_to(request.user).filter(pk__in=ids)
+        if visible.count() != len(ids):
+            raise Http404("没有找到该记录")
+        try:
+            changed = services.enrolments_decide(
+                actor=request.user, enrolments=visible, decision=form.cleaned_data["action"],
+                note=form.cleaned_data["note"], ip_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self._again(form)
+        messages.success(request, f"已{services.DECISIONS[form.cleaned_data['action']]} {len(changed)} 条记录")
+        return HttpResponseRedirect(request.POST.get("next") or reverse("eligibility:worklist"))
+
+    def _again(self, form):
+        view = WorklistView()
+        view.setup(self.request)
+        view.object_list = view.get_queryset()
+        return view.render_to_response(view.get_context_data(decision_form=form))
+
+
+class EnrolmentExportView(_WorklistBase, View):
+    """The worklist (?tab=…) or the enrolment list (no tab) as CSV or Excel, with the same scope."""
+
+    def get(self, request):
+        _form, data = self.filters()
+        if request.GET.get("tab"):
+            qs = selectors.worklist(user=request.user, tab=data.get("tab") or "candidates", filters=data)
+        else:
+            qs = selectors.enrolment_list(user=request.user, filters=data)
+        full_id = request.user.has_perm("eligibility.view_full_id_number")
+        fmt = request.GET.get("format", "csv")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        record(actor=request.user, event="enrolment.export", detail={"filters": request.GET.dict(), "full_id": full_id},
+               ip_address=client_ip(request))
+        if fmt == "xlsx":
+            response = HttpResponse(
+                export.xlsx_bytes(qs.iterator(chunk_size=2000), full_id=full_id),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            response["Content-Disposition"] = f'attachment; filename="enrolments-{stamp}.xlsx"'
+            return response
+        buf = io.StringIO()
+        buf.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
+        export.write_csv(buf, qs.iterator(chunk_size=2000), full_id=full_id)
+        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="enrolments-{stamp}.csv"'
+        return response
