@@ -1,0 +1,24 @@
+"""Schedule the nightly visit schedule (探访排期) at 02:30 Asia/Shanghai, after the 02:00 sweep
+(editable in the admin)."""
+
+from django.db import migrations
+
+TASK_NAME = "探访关爱：夜间探访排期（每日）"
+
+
+def create_schedule(apps, schema_editor):
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="30", hour="2", day_of_week="*", day_of_month="*", month_of_year="*", timezone="Asia/Shanghai"
+    )
+    PeriodicTask.objects.get_or_create(name=TASK_NAME, defaults={"task": "visits.schedule_visits", "crontab": crontab})
+
+
+def remove_schedule(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("visits", "0001_initial"), ("django_celery_beat", "0019_alter_periodictasks_options")]
+    operations = [migrations.RunPython(create_schedule, remove_schedule)]
