@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from regions.admin_mixins import ScopedAdminMixin
+
+from .models import PayrollLine, PayrollRun, PayrollTransition
+
+
+class TransitionInline(admin.TabularInline):
+    model = PayrollTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ("from_status", "to_status", "user", "at", "note")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PayrollRun)
+class PayrollRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only in the admin: runs change only through the payroll services (four eyes)."""
+
+    list_display = ("county_code", "period", "status", "benefit_key", "generated_at")
+    list_filter = ("status", "period")
+    inlines = [TransitionInline]
+    readonly_fields = [f.name for f in PayrollRun._meta.fields] + ["benefits"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PayrollLine)
+class PayrollLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("run", "elder", "benefit", "period", "kind", "amount", "status")
+    list_filter = ("kind", "status")
+    raw_id_fields = ("run", "elder", "enrolment", "carried_from")
+    list_select_related = ("run", "elder", "benefit")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

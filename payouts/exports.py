@@ -1,0 +1,240 @@
+"""The bank file (代发文件) and the public-notice list (公示名单), streamed.
+
+Layout is documented in docs/bank-file.md and configurable with ``settings.PAYOUTS_BANK_FILE_COLUMNS``
+(a list of the column keys below). Rows come from the database in chunks (``iterator``) and go out
+as they come, so a million lines never sit in memory: CSV is a generator of text chunks; .xlsx is
+written by XlsxWriter in ``constant_memory`` mode. Every text cell passes through the formula
+neutraliser (``imports.reports.neutralise``).
+
+After the data rows: a totals row (合计, number of lines, total amount) and a checksum row (校验码,
+SHA-256 over the data rows as written in CSV, UTF-8, LF line ends — the same value for both formats).
+On PostgreSQL the CSV data rows come from ``COPY (SELECT …) TO STDOUT`` (the database formats and
+quotes them; Python only hashes and forwards the blocks).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from eligibility.rules import mask_id_number
+from regions.models import Region
+
+from .models import PayrollLine, PayrollRun
+from imports.reports import neutralise  # the project's one formula neutraliser
+
+KIND_LABELS = dict(PayrollLine.Kind.choices)
+STATUS_LABELS = dict(PayrollLine.Status.choices)
+CHUNK = 5000
+
+# key → (header, index into the row tuple of ``_rows``); the row tuple is fixed, the layout is not.
+FIELDS = ("id_number", "name", "benefit", "period", "kind", "amount", "bank_name", "bank_account",
+          "region_code", "line_id", "benefit_code", "status")
+COLUMNS: dict[str, str] = {
+    "id_number": "身份证号码",
+    "name": "姓名",
+    "benefit": "项目",
+    "period": "所属期",
+    "kind": "类型",
+    "amount": "金额",
+    "bank_name": "开户银行",
+    "bank_account": "银行账号",
+    "region_code": "区划代码",
+    "line_id": "明细编号",
+    "benefit_code": "项目代码",
+    "status": "发放状态",
+}
+DEFAULT_COLUMNS = ["id_number", "name", "benefit", "period", "kind", "amount", "bank_name", "bank_account"]
+
+
+def bank_columns() -> list[str]:
+    cols = list(getattr(settings, "PAYOUTS_BANK_FILE_COLUMNS", DEFAULT_COLUMNS))
+    unknown = [c for c in cols if c not in COLUMNS]
+    if unknown or "amount" not in cols:
+        raise ValueError(f"PAYOUTS_BANK_FILE_COLUMNS 含未知列 {unknown} 或缺少 amount；可用列：{list(COLUMNS)}")
+    return cols
+
+
+def _rows(run: PayrollRun) -> Iterator[tuple]:
+    qs = (
+        PayrollLine.objects.filter(run=run)
+        .order_by("region_code", "id")
+        .values_list("elder__id_number", "elder__name", "benefit__name", "period", "kind", "amount", "bank_name",
+                     "bank_account", "region_code", "id", "benefit__code", "status")
+    )
+    for r in qs.iterator(chunk_size=CHUNK):
+        yield (r[0], r[1], r[2], f"{r[3]:%Y-%m}", KIND_LABELS.get(r[4], r[4]), r[5], r[6], r[7], r[8], r[9], r[10],
+               STATUS_LABELS.get(r[11], r[11]))
+
+
+def _cells(row: tuple, cols: list[str]) -> list[Any]:
+    out: list[Any] = []
+    for c in cols:
+        v = row[FIELDS.index(c)]
+        out.append(f"{v:.2f}" if isinstance(v, Decimal) else neutralise(str(v)))
+    return out
+
+
+def _footer(cols: list[str], count: int, total: Decimal, digest: str) -> list[list[str]]:
+    totals = [""] * len(cols)
+    totals[0] = "合计"
+    amount_at = cols.index("amount")
+    count_at = next((i for i in range(1, len(cols)) if i != amount_at), None)
+    if count_at is not None:
+        totals[count_at] = f"{count}笔"
+    totals[amount_at] = f"{total:.2f}"
+    check = [""] * len(cols)
+    check[0] = "校验码"
+    check[1 if len(cols) > 1 else 0] = f"SHA256:{digest}"
+    return [totals, check]
+
+
+class _Line:
+    """A csv writer target that keeps only the last line."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text = text
+
+
+def bank_rows(run: PayrollRun) -> Iterator[list[Any]]:
+    """Header, data rows, totals row and checksum row of the bank file, as lists of cells."""
+    cols = bank_columns()
+    target = _Line()
+    writer = csv.writer(target, lineterminator="\n")
+    digest = hashlib.sha256()
+    count, total = 0, Decimal("0.00")
+    yield [COLUMNS[c] for c in cols]
+    for row in _rows(run):
+        cells = _cells(row, cols)
+        writer.writerow(cells)
+        digest.update(target.text.encode("utf-8"))
+        count += 1
+        total += row[5]
+        yield cells
+    yield from _footer(cols, count, total, digest.hexdigest())
+
+
+def public_notice_rows(run: PayrollRun) -> Iterator[list[Any]]:
+    """公示名单: who receives what, with the ID number masked (610403********1234) and no account."""
+    names = dict(Region.objects.filter(code__startswith=run.county_code[:6]).values_list("code", "name"))
+    yield ["序号", "姓名", "身份证号码", "村(社区)", "项目", "所属期", "类型", "金额"]
+    for i, row in enumerate(_rows(run), 1):
+        yield [i, neutralise(row[1]), mask_id_number(row[0]), neutralise(names.get(row[8], row[8])),
+               neutralise(row[2]), row[3], row[4], f"{row[5]:.2f}"]
+
+
+def stream_csv(rows: Iterator[list[Any]], *, bom: bool = True) -> Iterator[str]:
+    """CSV text in chunks of ~CHUNK rows (UTF-8 BOM first so Excel opens Chinese correctly)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if bom:
+        yield "\ufeff"
+    n = 0
+    for row in rows:
+        writer.writerow(row)
+        n += 1
+        if n % CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_csv(rows: Iterator[list[Any]], out: Any) -> None:
+    for chunk in stream_csv(rows):
+        out.write(chunk)
+
+
+NEUTRALISE_RE = "^[-=+@\t\r＝＋－＠]"
+_PLAIN = {
+    "id_number": "e.id_number",
+    "period": "to_char(l.period, 'YYYY-MM')",
+    "kind": "CASE l.kind WHEN 'normal' THEN '正常' WHEN 'arrears' THEN '补发' ELSE '追回' END",
+    "amount": "l.amount::text",
+    "region_code": "l.region_code",
+    "line_id": "l.id::text",
+    "benefit_code": "b.code",
+    "status": "CASE l.status WHEN 'pending' THEN '待发放' WHEN 'paid' THEN '已发放' ELSE '发放失败' END",
+}
+_TEXT = {"name": "e.name", "benefit": "b.name", "bank_name": "l.bank_name", "bank_account": "l.bank_account"}
+
+
+def _copy_select(cols: list[str]) -> str:
+    exprs = []
+    for c in cols:
+        if c in _TEXT:
+            t = _TEXT[c]
+            expr = f"CASE WHEN {t} ~ %(re)s THEN chr(39) || {t} ELSE {t} END"  # chr(39): the apostrophe
+        else:
+            expr = _PLAIN[c]
+        exprs.append(f"NULLIF({expr}, '')")  # NULL is written as an unquoted empty field, like Python's csv
+    return (
+        f"SELECT {', '.join(exprs)} FROM payouts_payrollline l "
+        "JOIN eligibility_elder e ON e.id = l.elder_id JOIN eligibility_benefit b ON b.id = l.benefit_id "
+        "WHERE l.run_id = %(run)s ORDER BY l.region_code, l.id"
+    )
+
+
+def bank_csv(run: PayrollRun) -> Iterator[bytes]:
+    """The bank file as CSV bytes (BOM, header, data, totals, checksum), streamed."""
+    from django.db import connection
+    from django.db.models import Count, Sum
+
+    cols = bank_columns()
+    yield "\ufeff".encode()
+    yield (",".join(COLUMNS[c] for c in cols) + "\n").encode()
+    if connection.vendor != "postgresql":
+        rows = bank_rows(run)
+        next(rows)  # the header is written above
+        for chunk in stream_csv(rows, bom=False):
+            yield chunk.encode()
+        return
+    digest = hashlib.sha256()
+    agg = PayrollLine.objects.filter(run=run).aggregate(n=Count("id"), total=Sum("amount"))
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor  # the psycopg cursor: COPY is not in the DB-API
+        sql = f"COPY ({_copy_select(cols)}) TO STDOUT WITH (FORMAT csv)"
+        with cursor.copy(sql, {"re": NEUTRALISE_RE, "run": run.pk}) as copy:
+            for block in copy:
+                data = bytes(block)
+                digest.update(data)
+                yield data
+    footer = io.StringIO()
+    writer = csv.writer(footer, lineterminator="\n")
+    for row in _footer(cols, agg["n"] or 0, agg["total"] or Decimal("0.00"), digest.hexdigest()):
+        writer.writerow(row)
+    yield footer.getvalue().encode()
+
+
+def write_xlsx(rows: Iterator[list[Any]], out: Any, *, sheet: str = "代发明细") -> None:
+    """Write rows to an .xlsx file (path or binary file object) in constant memory."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_numbers": False, "strings_to_urls": False})
+    ws = workbook.add_worksheet(sheet)
+    bold = workbook.add_format({"bold": True})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if r == 0:
+                ws.write_string(r, c, str(value), bold)
+            elif isinstance(value, int):
+                ws.write_number(r, c, value)
+            else:
+                ws.write_string(r, c, str(value))
+    workbook.close()
+
+
+def monthly_report_rows(data: list[dict[str, Any]]) -> Iterator[list[Any]]:
+    yield ["所属期", "县(区)", "项目", "类型", "笔数", "金额"]
+    for d in data:
+        yield [d["period"], neutralise(d["county"]), neutralise(d["benefit"]), d["kind"], d["count"], f"{d['total']:.2f}"]

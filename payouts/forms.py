@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from eligibility.models import Benefit
+from regions.models import Region
+from regions.scoping import area_prefixes, prefix_q
+
+from .models import PayrollLine
+
+
+class GenerateForm(forms.Form):
+    county = forms.ModelChoiceField(label="县(区)", queryset=Region.objects.none())
+    period = forms.CharField(label="所属期", help_text="YYYY-MM", max_length=7)
+    benefits = forms.ModelMultipleChoiceField(
+        label="只发放这些项目（不选为全部按月发放项目）", required=False,
+        queryset=Benefit.objects.filter(is_active=True, payment_kind=Benefit.PaymentKind.MONTHLY),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        counties = Region.objects.filter(level=Region.Level.COUNTY)
+        prefixes = area_prefixes(user)
+        if prefixes is not None:
+            wide = [p for p in prefixes if len(p) <= 6]
+            counties = counties.filter(prefix_q("code", wide)) if wide else counties.none()
+        self.fields["county"].queryset = counties.order_by("code")
+
+    def clean_period(self):
+        value = self.cleaned_data["period"].strip()
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+            raise forms.ValidationError("所属期格式应为 YYYY-MM，如 2026-12")
+        return value
+
+
+class ReconcileForm(forms.Form):
+    file = forms.FileField(label="银行回盘文件（.csv 或 .xlsx）")
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError("只接受 .csv 或 .xlsx 文件")
+        return f
+
+
+class LineFilterForm(forms.Form):
+    benefit = forms.ModelChoiceField(label="项目", queryset=Benefit.objects.all(), required=False, empty_label="全部项目",
+                                     to_field_name="code")
+    township = forms.CharField(label="乡镇(街道)代码", required=False, max_length=12)
+    kind = forms.ChoiceField(label="类型", choices=[("", "全部类型"), *PayrollLine.Kind.choices], required=False)
+    status = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *PayrollLine.Status.choices], required=False)

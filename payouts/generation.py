@@ -1,0 +1,290 @@
+"""Generating a run's lines: a few ``INSERT … SELECT … ON CONFLICT DO NOTHING`` statements.
+
+Called only from ``services.payroll_generate`` (inside its transaction and advisory lock). Never a
+Python loop over elders: every statement is built from ORM querysets (the eligibility compiler's
+``Q`` for "which tier applies in month m") and runs in the database.
+
+Amount of an enrolment for month m: the first rule of the benefit in force in m that the elder meets
+(most local jurisdiction first, then the highest amount — the sweep's order, from
+``eligibility.policy.catalogue.applicable_rules``); failing that, the enrolment's own rule's amount in
+m; failing that, the enrolment's stored amount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+
+from eligibility.models import Benefit, Elder, Enrolment, EnrolmentEvent
+from eligibility.policy import periods
+from eligibility.policy.catalogue import AppliedRule, applicable_rules
+from eligibility.policy.compiler import compile_criteria, population_q
+
+from . import rules
+from .models import CheckItem, PayrollLine, PayrollRun
+
+Progress = Callable[[str, int, int], None]
+MONEY = models.DecimalField(max_digits=10, decimal_places=2)
+PAID_KINDS = [PayrollLine.Kind.NORMAL, PayrollLine.Kind.ARREARS]
+
+
+def max_arrears_months() -> int:
+    """补发 at most this many months back (settings.PAYOUTS_MAX_ARREARS_MONTHS, default 24;
+    DOMAIN.md §6 notes the 24-month figure is unconfirmed, hence a setting)."""
+    return int(getattr(settings, "PAYOUTS_MAX_ARREARS_MONTHS", 24))
+
+
+def amount_change_factor() -> Decimal:
+    """A line is flagged when it is more than this factor above or below last month's (default 2)."""
+    return Decimal(str(getattr(settings, "PAYOUTS_AMOUNT_CHANGE_FACTOR", "2")))
+
+
+def insert_ignoring_conflicts(model: type[models.Model], columns: dict[str, Any], queryset: QuerySet) -> int:
+    """``INSERT INTO model (…) SELECT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite ≥ 3.24).
+
+    Like ``eligibility.policy.sql.insert_from_select`` but a row that would break a unique constraint
+    is skipped, not an error: the constraint is the guarantee, this is how we respect it."""
+    names = list(columns)
+    aliases = [f"_c{i}" for i in range(len(names))]
+    qs = queryset.annotate(**dict(zip(aliases, columns.values(), strict=True))).values_list(*aliases).order_by()
+    select_sql, params = qs.query.sql_with_params()
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
+    # The derived table + WHERE keeps SQLite's parser from reading ON CONFLICT as a join condition.
+    sql = f"INSERT INTO {table} ({cols}) SELECT * FROM ({select_sql}) AS _src WHERE 1=1 ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def amount_expression(applied: list[AppliedRule], period: dt.date, *, qualifying_only: bool = False) -> Case:
+    """SQL for an enrolment's amount in ``period`` (see the module docstring)."""
+    whens = [When(_criteria_q(a, period), then=Value(a.amount)) for a in applied]
+    if qualifying_only:
+        return Case(*whens, default=Value(None), output_field=MONEY)
+    whens += [When(rule_id=a.rule.pk, then=Value(a.amount)) for a in applied]
+    return Case(*whens, default=F("amount"), output_field=MONEY)
+
+
+def _criteria_q(applied: AppliedRule, period: dt.date) -> Q:
+    q = compile_criteria(applied.rule.criteria, period=period, start=applied.rule.start, prefix="elder__")
+    return q if q else Q(elder__isnull=False)  # a rule without criteria: everyone (When() refuses an empty Q)
+
+
+def payable_q(period: dt.date) -> Q:
+    """Enrolments that owe ``period``: active and started, or ended at or after it (a death reported
+    after the sweep: paid up to and including the month of death) — but only ended ones that were
+    ever granted (a never-approved candidate closed by a death is not paid)."""
+    granted = EnrolmentEvent.objects.filter(
+        enrolment_id=OuterRef("pk"), kind__in=[EnrolmentEvent.Kind.ACTIVATED, EnrolmentEvent.Kind.APPROVED]
+    )
+    covers = Q(start_period__lte=period) & (Q(end_period__isnull=True) | Q(end_period__gte=period))
+    return covers & (
+        Q(status=Enrolment.Status.ACTIVE)
+        | (Q(status=Enrolment.Status.ENDED, end_period__isnull=False) & Exists(granted))
+    )
+
+
+def _already_paid(period: dt.date) -> Exists:
+    return Exists(PayrollLine.objects.filter(
+        elder_id=OuterRef("elder_id"), benefit_id=OuterRef("benefit_id"), period=period, kind__in=PAID_KINDS,
+    ))
+
+
+def _line_columns(run: PayrollRun, period: dt.date, kind: str, amount: Any) -> dict[str, Any]:
+    return {
+        "run": Value(run.pk),
+        "elder": F("elder_id"),
+        "benefit": F("benefit_id"),
+        "enrolment": F("pk"),
+        "period": Value(period, output_field=models.DateField()),
+        "kind": Value(kind),
+        "amount": amount,
+        "region_code": F("region_code"),
+        "bank_name": F("elder__bank_name"),
+        "bank_account": F("elder__bank_account"),
+        "status": Value(PayrollLine.Status.PENDING),
+        "failure_reason": Value(""),
+    }
+
+
+def insert_lines(run: PayrollRun, benefits: list[Benefit], progress: Progress | None = None) -> dict[str, int]:
+    """Normal lines for the run's month, arrears for months owed, recoveries for months paid after
+    an enrolment's end. Returns rows inserted per kind."""
+    code, prefix, period = run.county_code, run.county_code[:6], run.period
+    owed_months = _arrears_months(run)
+    counts = {"normal": 0, "arrears": 0, "recovery": 0, "carried": 0}
+    steps = len(benefits) * (1 + len(owed_months)) + 2
+    step = 0
+    for benefit in benefits:
+        applied = applicable_rules(benefit, code, period)
+        enrolments = Enrolment.objects.filter(benefit=benefit, region_code__startswith=prefix)
+        amount = amount_expression(applied, period)
+        normal = (
+            enrolments.filter(payable_q(period), population_q(period, prefix="elder__"))
+            .exclude(_already_paid(period))
+            .annotate(_amount=amount).filter(_amount__gt=0)
+        )
+        counts["normal"] += insert_ignoring_conflicts(PayrollLine, _line_columns(run, period, "normal", F("_amount")), normal)
+        step += 1
+        if progress:
+            progress(f"{benefit.name} {periods.code(period)}", step, steps)
+        for month in owed_months:
+            counts["arrears"] += _insert_arrears(run, benefit, enrolments, month)
+            step += 1
+            if progress:
+                progress(f"{benefit.name} 补发 {periods.code(month)}", step, steps)
+    counts["recovery"] = _insert_recoveries(run, benefits)
+    counts["carried"] = carry_failed_lines(run, benefits)
+    if progress:
+        progress("完成", steps, steps)
+    return counts
+
+
+def delete_stale_lines(run: PayrollRun, benefits: list[Benefit]) -> int:
+    """Before regenerating a draft: delete the lines that would not come out the same — every
+    arrears and recovery line (few), and each normal line whose enrolment no longer owes this month
+    or whose amount, area or bank details changed. Unchanged normal lines stay, so regenerating an
+    unchanged draft writes (almost) nothing; ``insert_lines`` then adds only what is missing."""
+    own = PayrollLine.objects.filter(run=run, carried_from__isnull=True)
+    deleted = 0
+    others = own.exclude(kind=PayrollLine.Kind.NORMAL) | own.exclude(benefit__in=benefits)
+    deleted += others._raw_delete(others.db) or 0
+    code, period = run.county_code, run.period
+    for benefit in benefits:
+        applied = applicable_rules(benefit, code, period)
+        same = (
+            Enrolment.objects.filter(pk=OuterRef("enrolment_id"), region_code=OuterRef("region_code"))
+            .filter(payable_q(period), population_q(period, prefix="elder__"))
+            .filter(elder__bank_name=OuterRef("bank_name"), elder__bank_account=OuterRef("bank_account"))
+            .annotate(_amount=amount_expression(applied, period)).filter(_amount=OuterRef("amount"))
+        )
+        stale = own.filter(kind=PayrollLine.Kind.NORMAL, benefit=benefit).exclude(Exists(same))
+        deleted += stale._raw_delete(stale.db) or 0
+    return deleted
+
+
+def _arrears_months(run: PayrollRun) -> list[dt.date]:
+    """Months of the arrears window for which the county has already paid out (a run past draft):
+    only such a month can be "owed but never paid"."""
+    earliest = periods.add_months(run.period, -max_arrears_months())
+    done = (
+        PayrollRun.objects.filter(county_code=run.county_code, period__gte=earliest, period__lt=run.period)
+        .exclude(status=PayrollRun.Status.DRAFT).values_list("period", flat=True).distinct()
+    )
+    return sorted(set(done))
+
+
+def _insert_arrears(run: PayrollRun, benefit: Benefit, enrolments: QuerySet, month: dt.date) -> int:
+    """补发 for ``month``: payable then and never paid — a late approval (start_period in the past)
+    or, for 免申即享 benefits, an elder who qualified then but was registered late (未及时登记)."""
+    applied = applicable_rules(benefit, run.county_code, month)
+    owed = payable_q(month)
+    if benefit.is_automatic and applied:
+        owed |= Q(status=Enrolment.Status.ACTIVE, start_period__gt=month) & Q(
+            _qualified__isnull=False
+        )
+    qs = (
+        enrolments.filter(population_q(month, prefix="elder__"))
+        .annotate(_qualified=amount_expression(applied, month, qualifying_only=True))
+        .filter(owed)
+        .exclude(_already_paid(month))
+        .annotate(_amount=amount_expression(applied, month)).filter(_amount__gt=0)
+    )
+    return insert_ignoring_conflicts(PayrollLine, _line_columns(run, month, "arrears", F("_amount")), qs)
+
+
+def _insert_recoveries(run: PayrollRun, benefits: list[Benefit]) -> int:
+    """追回: months already paid out (to the bank, not failed) that lie after the elder's death or
+    move, or after the enrolment's end — e.g. a death reported two months late."""
+    late = (
+        Q(elder__deceased_on__lt=F("period")) | Q(elder__moved_out_on__lt=F("period"))
+        | Q(enrolment__status=Enrolment.Status.ENDED, enrolment__end_period__lt=F("period"))
+    )
+    paid = (
+        PayrollLine.objects.filter(
+            run__county_code=run.county_code, run__status__in=rules.PAID_OUT, kind__in=PAID_KINDS,
+            benefit__in=benefits,
+        )
+        .exclude(status=PayrollLine.Status.FAILED)
+        .filter(late)
+    )
+    columns = {
+        "run": Value(run.pk),
+        "elder": F("elder_id"),
+        "benefit": F("benefit_id"),
+        "enrolment": F("enrolment_id"),
+        "period": F("period"),
+        "kind": Value(PayrollLine.Kind.RECOVERY),
+        "amount": -F("amount"),
+        "region_code": F("region_code"),
+        "bank_name": F("elder__bank_name"),
+        "bank_account": F("elder__bank_account"),
+        "status": Value(PayrollLine.Status.PENDING),
+        "failure_reason": Value(""),
+    }
+    return insert_ignoring_conflicts(PayrollLine, columns, paid)
+
+
+def carry_failed_lines(run: PayrollRun, benefits: list[Benefit]) -> int:
+    """Failed lines of the county's earlier runs whose elder's bank account has since been corrected
+    (different from the one the bank refused, and well-formed) move into this run, pending again.
+    The line keeps its month and kind, so it is still the one payment for that month."""
+    elder = Elder.objects.filter(pk=OuterRef("elder_id"))
+    failed = (
+        PayrollLine.objects.filter(
+            run__county_code=run.county_code, run__status__in=rules.PAID_OUT, status=PayrollLine.Status.FAILED,
+            benefit__in=benefits,
+        )
+        .exclude(run=run)
+        .exclude(elder__bank_account=F("bank_account"))
+        .filter(elder__bank_account__regex=rules.BANK_ACCOUNT_RE)
+    )
+    ids = list(failed.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    return PayrollLine.objects.filter(pk__in=ids).update(
+        carried_from=F("run"), run=run, status=PayrollLine.Status.PENDING, failure_reason="",
+        bank_name=elder.values("bank_name")[:1], bank_account=elder.values("bank_account")[:1],
+    )
+
+
+def insert_checks(run: PayrollRun) -> dict[str, int]:
+    """The pre-approval checks (QUALITY.md; issue 8 §3), one set-based INSERT each."""
+    lines = PayrollLine.objects.filter(run=run)
+    paying = lines.exclude(kind=PayrollLine.Kind.RECOVERY)
+    factor = amount_change_factor()
+    previous = PayrollLine.objects.filter(
+        elder_id=OuterRef("elder_id"), benefit_id=OuterRef("benefit_id"),
+        period=periods.add_months(run.period, -1), kind=PayrollLine.Kind.NORMAL,
+    ).exclude(run=run)
+    # Elder.id_number is unique, so "the same ID number" is "the same elder row" here: the semi-join
+    # runs on the (elder, benefit, period, kind) index instead of joining every line to its elder.
+    elsewhere = PayrollLine.objects.filter(elder_id=OuterRef("elder_id"), period=OuterRef("period")).exclude(
+        run__county_code=run.county_code)
+    found = {
+        # Driven from the few elders who died or moved (a semi-join), not by joining every line.
+        CheckItem.Kind.DECEASED: paying.filter(Exists(Elder.objects.filter(pk=OuterRef("elder_id")).filter(
+            Q(deceased_on__isnull=False) | Q(moved_out_on__isnull=False)))),
+        CheckItem.Kind.BANK: paying.exclude(bank_account__regex=rules.BANK_ACCOUNT_RE),
+        CheckItem.Kind.AMOUNT_CHANGE: lines.filter(kind=PayrollLine.Kind.NORMAL).filter(
+            Exists(previous.filter(
+                Q(amount__lt=OuterRef("amount") / Value(factor, output_field=MONEY))
+                | Q(amount__gt=OuterRef("amount") * Value(factor, output_field=MONEY))
+            ))
+        ),
+        CheckItem.Kind.OTHER_COUNTY: paying.filter(Exists(elsewhere)),
+    }
+    counts = {}
+    for kind, qs in found.items():
+        counts[str(kind)] = insert_ignoring_conflicts(CheckItem, {
+            "run": Value(run.pk), "kind": Value(str(kind)), "line": F("pk"), "elder": F("elder_id"),
+            "region_code": F("region_code"),
+        }, qs)
+    return counts

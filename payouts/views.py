@@ -1,0 +1,263 @@
+"""Payroll pages: runs list, run detail (totals, checks, actions, exports, reconciliation), lines,
+monthly report. Thin: every change goes through ``services``; every queryset through the area."""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.urls import reverse
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+
+from audit.services import record
+from regions.mixins import AreaScopedMixin
+
+from . import exports, selectors, services
+from .forms import GenerateForm, LineFilterForm, ReconcileForm
+from .models import PayrollRun
+
+
+def _messages_of(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return str(exc) or "无权操作"
+
+
+class RunListView(AreaScopedMixin, ListView):
+    model = PayrollRun
+    permission_required = "payouts.view_payrollrun"
+    template_name = "payouts/run_list.html"
+    context_object_name = "runs"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("county", "submitted_by", "approved_by")
+
+
+class RunGenerateView(AreaScopedMixin, FormView):
+    permission_required = "payouts.add_payrollrun"
+    template_name = "payouts/run_generate.html"
+    form_class = GenerateForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        from .tasks import generate_run
+
+        codes = [b.code for b in form.cleaned_data["benefits"]] or None
+        try:
+            result = generate_run.delay(form.cleaned_data["county"].code, form.cleaned_data["period"], codes,
+                                        self.request.user.pk)
+        except (ValidationError, PermissionDenied) as exc:  # eager mode raises here
+            form.add_error(None, _messages_of(exc))
+            return self.form_invalid(form)
+        if result.ready():
+            data = result.get()
+            messages.success(self.request, f"已生成：{data['lines']} 笔，合计 {data['total']} 元")
+            return HttpResponseRedirect(reverse("payouts:run_detail", args=[data["run"]]))
+        messages.info(self.request, "已在后台开始生成，请稍后刷新")
+        return HttpResponseRedirect(reverse("payouts:run_list"))
+
+
+class RunDetailView(AreaScopedMixin, DetailView):
+    model = PayrollRun
+    permission_required = "payouts.view_payrollrun"
+    template_name = "payouts/run_detail.html"
+    context_object_name = "run"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        run, user = self.object, self.request.user
+        checks = run.checks.visible_to(user) if not selectors.sees_whole_county(user, run) else run.checks.all()
+        context.update(
+            totals=selectors.run_totals(user, run),
+            whole_county=selectors.sees_whole_county(user, run),
+            checks=checks.select_related("elder", "line", "line__benefit")[:200],
+            checks_open=run.checks.filter(acknowledged_by__isnull=True).count(),
+            checks_total=run.checks.count(),
+            transitions=run.transitions.select_related("user"),
+            reconcile_form=kwargs.get("reconcile_form") or ReconcileForm(),
+            can=self._can(run, user),
+        )
+        return context
+
+    def _can(self, run, user):
+        status = run.status
+        return {
+            "submit": status == "draft" and user.has_perm("payouts.submit_payrollrun"),
+            "review": status == "submitted" and user.has_perm("payouts.approve_payrollrun"),
+            "export": status in ("approved", "exported", "reconciled", "closed") and user.has_perm("payouts.export_payrollrun"),
+            "reconcile": status == "exported" and user.has_perm("payouts.reconcile_payrollrun"),
+            "close": status == "reconciled" and user.has_perm("payouts.reconcile_payrollrun"),
+            "regenerate": status == "draft" and user.has_perm("payouts.add_payrollrun"),
+        }
+
+
+class _RunAction(RunDetailView):
+    """POST an action on a run; the page is shown again with the outcome (a refusal changes nothing)."""
+
+    action_permission = ""
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        self.object = self.get_object()
+        if not request.user.has_perm(self.action_permission):
+            raise PermissionDenied
+        extra = {}
+        try:
+            messages.success(request, self.act(self.object))
+            self.object = self.get_object()
+        except ValidationError as exc:
+            messages.error(request, _messages_of(exc))
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or "无权操作")
+        if getattr(self, "form", None) is not None:
+            extra["reconcile_form"] = self.form
+        return self.render_to_response(self.get_context_data(**extra))
+
+    def act(self, run) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class RunSubmitView(_RunAction):
+    action_permission = "payouts.submit_payrollrun"
+
+    def act(self, run):
+        services.payroll_submit(actor=self.request.user, run=run, note=self.request.POST.get("note", "")[:300])
+        return "已提交，等待财务审核（审核人不能是提交人）"
+
+
+class RunReturnView(_RunAction):
+    action_permission = "payouts.approve_payrollrun"
+
+    def act(self, run):
+        services.payroll_return(actor=self.request.user, run=run, note=self.request.POST.get("note", "")[:300])
+        return "已退回为草稿"
+
+
+class RunAcknowledgeView(_RunAction):
+    action_permission = "payouts.approve_payrollrun"
+
+    def act(self, run):
+        raw = self.request.POST.get("expected", "")
+        n = services.checks_acknowledge(actor=self.request.user, run=run, expected=int(raw) if raw.isdigit() else None)
+        return f"已确认{n}项审核前检查"
+
+
+class RunApproveView(_RunAction):
+    action_permission = "payouts.approve_payrollrun"
+
+    def act(self, run):
+        services.payroll_approve(actor=self.request.user, run=run, note=self.request.POST.get("note", "")[:300])
+        return "已审核通过，可以导出银行文件"
+
+
+class RunCloseView(_RunAction):
+    action_permission = "payouts.reconcile_payrollrun"
+
+    def act(self, run):
+        services.payroll_close(actor=self.request.user, run=run)
+        return "已关闭本月发放"
+
+
+class RunReconcileView(_RunAction):
+    action_permission = "payouts.reconcile_payrollrun"
+
+    def act(self, run):
+        from .reconciliation import read_return_file
+
+        self.form = ReconcileForm(self.request.POST, self.request.FILES)
+        if not self.form.is_valid():
+            raise ValidationError("请选择 .csv 或 .xlsx 格式的回盘文件")
+        upload = self.form.cleaned_data["file"]
+        rows = read_return_file(upload.read(), upload.name)
+        summary = services.payroll_reconcile(actor=self.request.user, run=run, rows=rows, filename=upload.name)
+        self.form = None
+        return f"对账完成：成功{summary['paid']}笔，失败{summary['failed']}笔，待回盘{summary['pending']}笔"
+
+
+class RunExportView(RunDetailView):
+    """GET ?what=bank|notice&format=csv|xlsx. The bank file only for an approved run; the first
+    download moves it to 已导出. Every download is in the access log."""
+
+    def get(self, request, *args, **kwargs):
+        self.object = run = self.get_object()
+        if not request.user.has_perm("payouts.export_payrollrun"):
+            raise PermissionDenied
+        what = "notice" if request.GET.get("what") == "notice" else "bank"
+        fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+        try:
+            services.require_exportable(run)
+            if what == "bank":
+                services.payroll_mark_exported(actor=request.user, run=run, file_format=fmt)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _messages_of(exc))
+            return self.render_to_response(self.get_context_data())
+        record(actor=request.user, event="payouts.download", obj=run, region_code=run.county_code,
+               detail={"what": what, "format": fmt})
+        rows = exports.public_notice_rows(run) if what == "notice" else exports.bank_rows(run)
+        name = f"{'公示名单' if what == 'notice' else '代发文件'}_{run.county_code[:6]}_{run.period_code}.{fmt}"
+        if fmt == "csv":
+            body = exports.stream_csv(rows) if what == "notice" else exports.bank_csv(run)
+            response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
+            return response
+        tmp = tempfile.TemporaryFile()
+        exports.write_xlsx(rows, tmp)
+        tmp.seek(0)
+        return FileResponse(tmp, as_attachment=True, filename=name)
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+class RunLinesView(RunDetailView):
+    """Drill-down: the lines of a run the user may see, filtered by benefit, township, kind, status."""
+
+    template_name = "payouts/run_lines.html"
+
+    def get_context_data(self, **kwargs):
+        context = DetailView.get_context_data(self, **kwargs)
+        lines = selectors.run_lines(self.request.user, self.object).select_related("elder", "benefit")
+        form = LineFilterForm(self.request.GET or None)
+        if form.is_valid():
+            d = form.cleaned_data
+            if d["benefit"]:
+                lines = lines.filter(benefit=d["benefit"])
+            if d["township"]:
+                lines = lines.filter(region_code__startswith=d["township"].rstrip("0")[:9])
+            if d["kind"]:
+                lines = lines.filter(kind=d["kind"])
+            if d["status"]:
+                lines = lines.filter(status=d["status"])
+        page = Paginator(lines.order_by("region_code", "id"), 100).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(filter_form=form, page_obj=page, lines=page.object_list, query_string=query.urlencode())
+        return context
+
+
+class MonthlyReportView(AreaScopedMixin, TemplateView):
+    """Monthly totals (per month, county, benefit and kind) over the lines the user may see;
+    ?format=xlsx downloads the same table."""
+
+    permission_required = "payouts.view_payrollrun"
+    template_name = "payouts/report.html"
+
+    def get(self, request, *args, **kwargs):
+        data = selectors.monthly_report(request.user)
+        if request.GET.get("format") == "xlsx":
+            record(actor=request.user, event="payouts.report_export", detail={"rows": len(data)})
+            tmp = tempfile.TemporaryFile()
+            exports.write_xlsx(exports.monthly_report_rows(data), tmp, sheet="发放月报")
+            tmp.seek(0)
+            return FileResponse(tmp, as_attachment=True, filename="补贴发放月报.xlsx")
+        return self.render_to_response(self.get_context_data(rows=data))
+
