@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--requests", type=int, default=15,
                      help="timed requests per case and round (default %(default)s)")
     lst.add_argument("--pages", type=int, nargs="+", default=[1, 200], help="page numbers (default: 1 200)")
+
+    swp = commands.add_parser("sweep", help="time the nightly re-eligibility sweep against per-elder Python")
+    add_common(swp)
+    swp.add_argument("--runs", type=int, default=3, help="rounds of each case (default %(default)s)")
+    swp.add_argument("--sample", type=int, default=10_000, help="elders for the Python baseline (default %(default)s)")
+    swp.add_argument("--seed", type=int, default=20261125)
     return parser
 
 
@@ -122,6 +128,37 @@ def run_list(
     return outcome, path
 
 
+def run_sweep(
+    *, runs: int = 3, sample: int = 10_000, seed: int = 20261125, name: str = "sweep", results_dir: Path | None = None,
+    counties: list[str] | None = None,
+) -> tuple[dict, Path]:
+    """Run the sweep benchmark (bench/sweep.py), print the table, write the JSON; return both."""
+    from . import report, sweep
+
+    outcome = sweep.run_sweep_benchmark(runs=runs, sample=sample, seed=seed, counties=counties)
+    print()
+    print(report.format_table(outcome["measurements"]))
+    ref = outcome["measurements"][-1]
+    print(f"\nbaseline ratio (reference per elder, extrapolated to {outcome['elders']:,} elders = "
+          f"{outcome['reference_extrapolated_s']:,.0f} s / full sweep median): {outcome['baseline_ratio']:,.1f}×; "
+          f"reference and sweep agree on all {ref.details['decisions']:,} decisions")
+    unchanged = outcome["measurements"][1]
+    print(f"unchanged night: changed rows per round {unchanged.details['changed_rows']} (zero writes asserted)")
+    pc = outcome["per_county"]
+    print(f"per county ({pc['counties']} counties, last full round): min {pc['min_s']:.2f} s, median {pc['median_s']:.2f} s, "
+          f"p90 {pc['p90_s']:.2f} s, max {pc['max_s']:.2f} s; slowest: "
+          + "; ".join(f"{s['county'][:6]} {s['seconds']:.2f} s ({s['elders']:,} elders)" for s in pc["slowest"]))
+    print("targets: " + ", ".join(f"{k} ≤ {v:.0f} s {'met' if outcome['met'][k] else 'MISSED'}"
+                                  for k, v in outcome["targets_s"].items()))
+    path = report.write_json(name, {
+        "machine": report.machine_info(),
+        **{key: value for key, value in outcome.items() if key != "measurements"},
+        "measurements": [m.as_dict() for m in outcome["measurements"]],
+    }, results_dir)
+    print(f"written {path}")
+    return outcome, path
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return _parser().parse_args(argv)
 
@@ -139,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
         except GenerateRefused as exc:
             print(f"refused: {exc}", file=sys.stderr)
             return 2
+    elif args.command == "sweep":
+        run_sweep(runs=args.runs, sample=args.sample, seed=args.seed, name=args.name or "sweep")
     else:
         run_list(runs=args.runs, requests=args.requests, pages=args.pages, name=args.name or "list")
     return 0

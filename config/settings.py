@@ -89,6 +89,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Covering indexes (INCLUDE) are a PostgreSQL optimisation; SQLite builds the same index without the
+# included column, which is all the embedded demo needs.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # --- authentication and sessions -----------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -148,7 +151,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
     # Intranet hosts cannot be on the browsers' public HSTS preload list, so the preload hint is off
     # and its deploy-check warning is silenced on purpose (docs/security.md).
-    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+    SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_PRELOAD else ["security.W021"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- language and time ----------------------------------------------------------------------
@@ -190,8 +193,18 @@ GUARDIAN_RAISE_403 = False
 # --- audit ----------------------------------------------------------------------------------
 AUDIT_RETENTION_DAYS = max(env.int("AUDIT_RETENTION_DAYS", default=190), 190)
 
+# --- facilities and payouts (county policy knobs; docs/facilities.md, docs/bank-file.md) ---------
+FACILITIES_NURSING_BED_TARGET_PERCENT = env.int("FACILITIES_NURSING_BED_TARGET_PERCENT", default=60)
+PAYOUTS_MAX_ARREARS_MONTHS = env.int("PAYOUTS_MAX_ARREARS_MONTHS", default=24)
+PAYOUTS_AMOUNT_CHANGE_FACTOR = env.str("PAYOUTS_AMOUNT_CHANGE_FACTOR", default="2")
+
 # --- lists ----------------------------------------------------------------------------------
 LIST_PAGE_SIZE = env.int("LIST_PAGE_SIZE", default=20)
+
+# --- spreadsheet imports (docs/import-templates.md) ----------------------------------------
+# Files above these limits are refused with a message before their cells are parsed.
+IMPORT_MAX_FILE_MB = env.float("IMPORT_MAX_FILE_MB", default=20)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 
 LOGGING = {
     "version": 1,

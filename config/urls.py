@@ -24,6 +24,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("regions/", include("regions.urls")),
     path("imports/", include("imports.urls")),
+    path("facilities/", include("facilities.urls")),
+    path("assessments/", include("assessments.urls")),
+    path("visits/", include("visits.urls")),
+    path("payouts/", include("payouts.urls")),
     path("", include("eligibility.urls")),
     path("", include("dashboard.urls")),
 ]

@@ -45,6 +45,11 @@ ALL = ("view", "add", "change", "delete")
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     COUNTY_ADMIN: [
+        # assessments: review (审核) is the county's; the standard wants a reviewer other than the assessors
+        "assessments.view_assessment",
+        "assessments.approve_assessment",
+        *_crud("assessments", "reassessmentrequest", "view", "add"),
+        *_crud("assessments", "assessmentpolicy", *ALL),
         *_crud("eligibility", "elder", *ALL),
         *_crud("eligibility", "household", *ALL),
         "eligibility.view_full_id_number",
@@ -52,40 +57,119 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "regions.view_region",
         "audit.view_auditevent",
         *_crud("auth", "user", "view", "add", "change"),
+        # facilities: the registry, ratings, beds, admissions, waitlist; grants managers their facilities
+        "facilities.use_facilities",
+        "facilities.grant_facility_manager",
+        *_crud("facilities", "facility", "view", "add", "change"),
+        *_crud("facilities", "rating", "view", "add", "change"),
+        *_crud("facilities", "bed", "view", "add", "change"),
+        *_crud("facilities", "admission", "view", "add", "change"),
+        *_crud("facilities", "waitlistapplication", "view", "add", "change"),
+        *_crud("facilities", "priorityrule", "view", "add", "change"),
+        *_crud("imports", "importbatch", "view", "add"),
+        "imports.export_rows",
+        *_crud("eligibility", "benefit", *ALL),
+        *_crud("eligibility", "benefitrule", *ALL),
+        *_crud("eligibility", "policyparameter", *ALL),
+        "eligibility.view_enrolment",
+        "eligibility.decide_enrolment",
+        "eligibility.view_enrolmentevent",
+        "eligibility.view_sweeprun",
+        # payouts: the county generates and submits the monthly payroll; a finance reviewer approves it
+        *_crud("payouts", "payrollrun", "view", "add"),
+        "payouts.submit_payrollrun",
+        "payouts.view_payrollline",
     ],
     TOWNSHIP_OFFICER: [
+        "assessments.view_assessment",
+        *_crud("assessments", "reassessmentrequest", "view", "add"),
         *_crud("eligibility", "elder", "view", "add", "change"),
         *_crud("eligibility", "household", "view", "add", "change"),
         "eligibility.view_full_id_number",
         "regions.view_region",
+        *_crud("imports", "importbatch", "view", "add"),
+        "eligibility.view_enrolment",
+        "eligibility.decide_enrolment",
+        # payouts: the township's own lines of the county's runs (PayrollLine.visible_to)
+        "payouts.view_payrollrun",
+        "payouts.view_payrollline",
+        # facilities in the township: look, admit/discharge its elders, keep the public waitlist
+        "facilities.use_facilities",
+        "facilities.view_facility",
+        "facilities.view_rating",
+        "facilities.view_bed",
+        *_crud("facilities", "admission", "view", "add", "change"),
+        *_crud("facilities", "waitlistapplication", "view", "add", "change"),
     ],
     VILLAGE_WORKER: [
         *_crud("eligibility", "elder", "view", "change"),
         "eligibility.view_household",
+        "eligibility.view_enrolment",
         "regions.view_region",
     ],
     ASSESSOR: [
+        *_crud("assessments", "assessment", "view", "add", "change"),
+        *_crud("assessments", "reassessmentrequest", "view", "add"),
         "eligibility.view_elder",
         "eligibility.view_household",
         "regions.view_region",
     ],
     FINANCE_REVIEWER: [
+        # payouts: review (four eyes: never one's own submission), bank file, bank return file
+        "payouts.view_payrollrun",
+        "payouts.view_payrollline",
+        "payouts.approve_payrollrun",
+        "payouts.export_payrollrun",
+        "payouts.reconcile_payrollrun",
         "eligibility.view_elder",
         "eligibility.view_household",
+        "eligibility.view_enrolment",
         "eligibility.view_full_id_number",
         "regions.view_region",
     ],
     FACILITY_MANAGER: [
         "regions.view_region",
+        # What a manager may do *in a facility granted to them* (guardian object permission, given
+        # by the county administrator in the admin). No view_facility here: that model permission
+        # means "every facility in my area" (facilities.selectors.facilities_for).
+        "facilities.use_facilities",
+        "facilities.change_facility",
+        "facilities.view_rating",
+        *_crud("facilities", "bed", "view", "add", "change"),
+        *_crud("facilities", "admission", "view", "add", "change"),
+        *_crud("facilities", "waitlistapplication", "view", "add", "change"),
     ],
     AUDITOR: [
+        "assessments.view_assessment",
+        "assessments.view_reassessmentrequest",
+        "assessments.view_assessmentpolicy",
         "eligibility.view_elder",
         "eligibility.view_household",
         "regions.view_region",
         "regions.view_staffassignment",
         "audit.view_auditevent",
+        "imports.view_importbatch",
+        "eligibility.view_enrolment",
+        "eligibility.view_sweeprun",
+        "facilities.use_facilities",
+        *[f"facilities.view_{m}" for m in ("facility", "rating", "bed", "admission", "waitlistapplication", "priorityrule")],
     ],
 }
+
+
+# visits (探访关爱): the village worker records visits of their village; the township officer
+# oversees (assigns visitors, closes referrals, reads the visit-rate report); the county edits rules.
+_VISITS_READ = ["visits.view_visit", "visits.view_visitrecord", "visits.view_followup"]
+ROLE_PERMISSIONS[COUNTY_ADMIN] += [
+    *_VISITS_READ, "visits.add_visitrecord", "visits.change_followup", "visits.view_visit_report",
+    *_crud("visits", "visitrule", *ALL), *_crud("visits", "visitorassignment", "view", "add", "change"),
+]
+ROLE_PERMISSIONS[TOWNSHIP_OFFICER] += [
+    *_VISITS_READ, "visits.add_visitrecord", "visits.change_followup", "visits.view_visit_report",
+    *_crud("visits", "visitorassignment", "view", "add", "change"),
+]
+ROLE_PERMISSIONS[VILLAGE_WORKER] += [*_VISITS_READ, "visits.add_visitrecord"]
+ROLE_PERMISSIONS[AUDITOR] += [*_VISITS_READ, "visits.view_visit_report", "visits.view_visitrule", "visits.view_visitorassignment"]
 
 
 def sync_role_permissions(**kwargs) -> None:

@@ -42,6 +42,86 @@ ROUTES: dict[str, Route] = {
         "object", ("eligibility.view_elder", "eligibility.view_full_id_number"), "elder", method="post"
     ),
     "eligibility:household_detail": Route("object", ("eligibility.view_household",), "household"),
+    "assessments:worklist": Route("perm", ("assessments.view_assessment",)),
+    "assessments:elder": Route("object", ("assessments.view_assessment",), "elder"),
+    "assessments:create": Route("object", ("assessments.add_assessment",), "elder"),
+    "assessments:request_immediate": Route(
+        "object", ("assessments.view_assessment", "assessments.add_reassessmentrequest"), "elder", method="post"
+    ),
+    "assessments:detail": Route("object", ("assessments.view_assessment",), "assessment"),
+    "assessments:print": Route("object", ("assessments.view_assessment",), "assessment"),
+    "assessments:update": Route("object", ("assessments.change_assessment",), "assessment"),
+    "assessments:submit": Route(
+        "object", ("assessments.view_assessment", "assessments.change_assessment"), "assessment", method="post"
+    ),
+    "assessments:approve": Route(
+        "object", ("assessments.view_assessment", "assessments.approve_assessment"), "assessment", method="post"
+    ),
+    "assessments:return": Route(
+        "object", ("assessments.view_assessment", "assessments.approve_assessment"), "assessment", method="post"
+    ),
+    "eligibility:worklist": Route("perm", ("eligibility.view_enrolment",)),
+    "eligibility:worklist_decide": Route("perm", ("eligibility.view_enrolment", "eligibility.decide_enrolment"), method="post"),
+    "eligibility:whatif": Route("perm", ("eligibility.change_benefitrule",)),
+    "eligibility:enrolment_export": Route("perm", ("eligibility.view_enrolment",)),
+    "imports:batch_list": Route("perm", ("imports.view_importbatch",)),
+    "imports:upload": Route("perm", ("imports.add_importbatch",)),
+    "imports:template": Route("perm", ("imports.add_importbatch",)),
+    "imports:batch_detail": Route("object", ("imports.view_importbatch",), "import_batch"),
+    "imports:batch_progress": Route("object", ("imports.view_importbatch",), "import_batch"),
+    "imports:batch_file": Route("object", ("imports.view_importbatch",), "import_batch"),
+    "imports:batch_errors": Route("object", ("imports.view_importbatch",), "import_batch"),
+    "imports:batch_confirm": Route(
+        "object", ("imports.view_importbatch", "imports.add_importbatch"), "import_batch", method="post"
+    ),
+    "imports:batch_cancel": Route(
+        "object", ("imports.view_importbatch", "imports.add_importbatch"), "import_batch", method="post"
+    ),
+    # facilities: a manager's access to an object comes from a guardian grant (tests/facilities/helpers.py
+    # grants the facility_manager persona the own-area object's facility); more in tests/facilities/test_access.py
+    "facilities:facility_list": Route("perm", ("facilities.use_facilities",)),
+    "facilities:facility_create": Route("perm", ("facilities.use_facilities", "facilities.add_facility")),
+    "facilities:indicators": Route("perm", ("facilities.use_facilities",)),
+    "facilities:indicators_export": Route("perm", ("facilities.use_facilities",)),
+    "facilities:facility_detail": Route("object", ("facilities.use_facilities",), "facility"),
+    "facilities:facility_update": Route("object", ("facilities.use_facilities", "facilities.change_facility"), "facility"),
+    "facilities:rating_create": Route("object", ("facilities.use_facilities", "facilities.add_rating"), "facility"),
+    "facilities:bed_create": Route("object", ("facilities.use_facilities", "facilities.add_bed"), "facility"),
+    "facilities:bed_labels": Route("object", ("facilities.use_facilities", "facilities.view_bed"), "facility"),
+    "facilities:admit": Route("object", ("facilities.use_facilities", "facilities.add_admission"), "facility"),
+    "facilities:waitlist": Route("object", ("facilities.use_facilities", "facilities.view_waitlistapplication"), "facility"),
+    "facilities:waitlist_apply": Route("object", ("facilities.use_facilities", "facilities.add_waitlistapplication"), "facility"),
+    "facilities:bed_status": Route("object", ("facilities.use_facilities", "facilities.change_bed"), "bed"),
+    "facilities:discharge": Route("object", ("facilities.use_facilities", "facilities.change_admission"), "admission"),
+    "facilities:transfer": Route("object", ("facilities.use_facilities", "facilities.change_admission"), "admission"),
+    "facilities:waitlist_withdraw": Route(
+        "object", ("facilities.use_facilities", "facilities.change_waitlistapplication"), "waitlist_application"
+    ),
+    # visits (探访关爱): objects from tests/visits/helpers.py; more in tests/visits/test_access.py
+    "visits:my_visits": Route("perm", ("visits.view_visit",)),
+    "visits:record": Route("object", ("visits.add_visitrecord",), "visit"),
+    "visits:follow_ups": Route("perm", ("visits.view_followup",)),
+    "visits:follow_up_close": Route("object", ("visits.change_followup",), "follow_up"),
+    "visits:assignments": Route("perm", ("visits.view_visitorassignment",)),
+    "visits:report": Route("perm", ("visits.view_visit_report",)),
+    "visits:report_export": Route("perm", ("visits.view_visit_report",)),
+    # payouts: county-wide runs (a township officer sees the county's runs but only their own lines)
+    "payouts:run_list": Route("perm", ("payouts.view_payrollrun",)),
+    "payouts:run_generate": Route("perm", ("payouts.add_payrollrun",)),
+    "payouts:report": Route("perm", ("payouts.view_payrollrun",)),
+    "payouts:run_detail": Route("object", ("payouts.view_payrollrun",), "payroll_run"),
+    "payouts:run_lines": Route("object", ("payouts.view_payrollrun",), "payroll_run"),
+    "payouts:run_submit": Route("object", ("payouts.view_payrollrun", "payouts.submit_payrollrun"), "payroll_run", method="post"),
+    "payouts:run_return": Route("object", ("payouts.view_payrollrun", "payouts.approve_payrollrun"), "payroll_run", method="post"),
+    "payouts:run_acknowledge": Route(
+        "object", ("payouts.view_payrollrun", "payouts.approve_payrollrun"), "payroll_run", method="post"
+    ),
+    "payouts:run_approve": Route("object", ("payouts.view_payrollrun", "payouts.approve_payrollrun"), "payroll_run", method="post"),
+    "payouts:run_export": Route("object", ("payouts.view_payrollrun", "payouts.export_payrollrun"), "payroll_run"),
+    "payouts:run_reconcile": Route(
+        "object", ("payouts.view_payrollrun", "payouts.reconcile_payrollrun"), "payroll_run", method="post"
+    ),
+    "payouts:run_close": Route("object", ("payouts.view_payrollrun", "payouts.reconcile_payrollrun"), "payroll_run", method="post"),
 }
 
 EXCLUDED_NAMESPACES = {"admin"}
@@ -96,6 +176,26 @@ def _objects(request, kind: str):
             HouseholdFactory(region=regions[VILLAGE]),
             HouseholdFactory(region=regions[OTHER_COUNTY_VILLAGE]),
         )
+    if kind == "assessment":
+        from tests.assessments.helpers import matrix_assessments
+
+        return matrix_assessments(request)
+    if kind == "import_batch":
+        from tests.imports.helpers import matrix_batches
+
+        return matrix_batches(request.getfixturevalue("settings"), request.getfixturevalue("tmp_path"))
+    if kind in ("facility", "bed", "admission", "waitlist_application"):
+        from tests.facilities.helpers import matrix_objects
+
+        return matrix_objects(request, kind)
+    if kind in ("visit", "follow_up"):
+        from tests.visits.helpers import matrix_objects as visit_objects
+
+        return visit_objects(request, kind)
+    if kind == "payroll_run":
+        from tests.payouts.helpers import matrix_runs
+
+        return matrix_runs(request)
     raise AssertionError(kind)
 
 

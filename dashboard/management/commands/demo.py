@@ -1,4 +1,9 @@
-"""Load the demo: seed regions, one user per role in Yangling district, ~2,000 synthetic elders."""
+"""Load the demo: seed regions, one user per role in Yangling district, ~2,000 synthetic elders, the
+policy lists and a swept worklist, assessments, visits and facilities.
+
+It lives in `dashboard` because it wires every app together and dashboard is the one app allowed to
+import all the others (ARCHITECTURE.md import direction).
+"""
 
 import datetime as dt
 from pathlib import Path
@@ -6,16 +11,21 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from assessments.demo import load_demo as load_assessments_demo
 from eligibility import synthetic
 from eligibility.models import Elder, Household
+from eligibility.services import sweep
+from facilities.demo import load_demo as load_facilities_demo
 from regions import roles
 from regions.models import Region, StaffAssignment
 from regions.services import load_regions_file, sync_user_roles
+from visits.demo import load_demo as load_visits_demo
 
 SEED_FILE = Path(settings.BASE_DIR) / "regions" / "data" / "seed_regions_2020.csv"
 SEED_VALID_FROM = dt.date(2020, 10, 31)
@@ -51,6 +61,12 @@ class Command(BaseCommand):
         users = self._users(options["password"])
         created = self._elders(options["elders"], options["seed"])
         self.stdout.write(f"虚拟老年人：新增 {created}（杨陵区共 {Elder.objects.in_area('610403').count()} 人）")
+        call_command("load_policy", "yangling", "linfen", stdout=self.stdout)  # the policy catalogue (服务清单)
+        runs = sweep(as_of=timezone.localdate(), county=COUNTY)  # 服务找人: fill the township worklist
+        self.stdout.write(f"服务找人：{', '.join(f'{r.county_code} {r.get_status_display()}' for r in runs)}")
+        load_assessments_demo(password=options["password"], stdout=self.stdout)
+        load_visits_demo(stdout=self.stdout)  # 探访关爱: default rules, this month's visits, the village worker as visitor
+        self.stdout.write(load_facilities_demo(today=timezone.localdate()))
         self.stdout.write("")
         self.stdout.write("演示账号（仅供本机演示，密码均为 %s）：" % options["password"])
         for username, label in users:
