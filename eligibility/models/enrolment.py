@@ -129,6 +129,11 @@ class Enrolment(models.Model):
         ]
         indexes = [
             models.Index(fields=["region_code", "status", "benefit"], name="enrolment_area_status"),
+            # the worklist's "stop proposals" (review items) are few; the nav badge counts them per area
+            models.Index(
+                fields=["region_code"], name="enrolment_review_area",
+                condition=Q(status__in=["active", "suspended"]) & ~Q(review_reason=""),
+            ),
             models.Index(fields=["benefit", "status"], name="enrolment_benefit_status"),
             models.Index(fields=["elder", "benefit"], name="enrolment_elder_benefit"),
             models.Index(fields=["changed_run"], name="enrolment_changed_run"),
