@@ -115,9 +115,10 @@ class ScheduleResult:
         }
 
 
-def _rule_strength(rule: VisitRule) -> tuple[int, float]:
-    # The most local jurisdiction wins; inside it, the most frequent rule.
-    return (len(rule.jurisdiction.prefix), rules.visits_per_year(rule.frequency, rule.times))
+def _rule_strength(rule: VisitRule) -> tuple[float, int]:
+    # The most frequent rule wins, whatever its level: a county may add visits but never offer fewer
+    # than its city or province asks (「不得低于」). At equal frequency the most local rule decides.
+    return (rules.visits_per_year(rule.frequency, rule.times), len(rule.jurisdiction.prefix))
 
 
 def schedule_county(*, as_of: dt.date, county_code: str) -> ScheduleResult:

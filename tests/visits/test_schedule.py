@@ -79,7 +79,7 @@ def test_due_dates_for_each_frequency(regions, alone, frequency, times, as_of, e
     assert due_dates(alone) == expected
 
 
-def test_the_strictest_most_local_rule_decides_an_elder_matched_twice(regions):
+def test_the_most_frequent_rule_decides_an_elder_matched_twice(regions):
     both = ElderFactory(region=regions[VILLAGE], living_arrangement="alone", ability_level=3)
     make_rule(code="MONTHLY")
     weekly = make_rule(code="DISABLED", frequency="week", criteria={"ability_level": {"min": 2}}, risk_tier="high")
@@ -292,5 +292,14 @@ def test_every_frequency_is_idempotent_on_month_ends_and_leap_days(regions, alon
     assert first.created == len(rows) > 0
     assert services.schedule_county(as_of=as_of, county_code=YANGLING).created == 0
     assert sorted(Visit.objects.values_list("elder_id", "rule_id", "starts_on", "due_on", "status")) == rows
-    # the county rule (more local) wins over the province's weekly one; inside the county, twice a month
-    assert {r[1] for r in rows} == {VisitRule.objects.get(code="M2").pk}
+    # the province's weekly rule is the most frequent, so it wins over the county's: never fewer visits
+    assert {r[1] for r in rows} == {VisitRule.objects.get(code="W").pk}
+
+
+def test_a_county_rule_cannot_lower_the_frequency_the_province_asks_for(regions, alone):
+    province = make_rule(code="PROVINCE_WEEKLY", frequency="week", jurisdiction="610000000000",
+                         criteria={"living_arrangement": ["alone"]})
+    make_rule(code="COUNTY_MONTHLY", frequency="month", jurisdiction="610403000000",
+              criteria={"living_arrangement": ["alone"]})
+    services.schedule_county(as_of=TODAY, county_code=YANGLING)
+    assert set(Visit.objects.filter(elder=alone).values_list("rule_id", flat=True)) == {province.pk}
