@@ -33,10 +33,11 @@ def test_county_admin_adds_a_rule_and_the_criteria_are_checked_by_the_compiler(c
 
 
 def test_county_admin_cannot_make_rules_for_another_jurisdiction_or_see_them(client, county_admin, regions):
-    make_rule(code="LF", jurisdiction="141000000000")
+    make_rule(code="LINFEN-ONLY-RULE", jurisdiction="141000000000")
+    make_rule(code="YANGLING-OWN-RULE")
     client.force_login(county_admin)
     page = client.get(reverse("admin:visits_visitrule_changelist")).content.decode()
-    assert "LF" not in page
+    assert "YANGLING-OWN-RULE" in page and "LINFEN-ONLY-RULE" not in page
     linfen = Region.objects.get(code="141000000000")
     response = client.post(reverse("admin:visits_visitrule_add"), rule_form(linfen))
     assert response.status_code == 200 and not VisitRule.objects.filter(code="YL-80").exists()
