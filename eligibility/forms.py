@@ -6,6 +6,7 @@ from django import forms
 
 from regions.models import Region
 
+from . import rules
 from .choices import AGE_BANDS, SPECIAL_DIFFICULTY_FLAGS, AbilityLevel, EconomicStatus, LivingArrangement
 from .models import Elder
 
@@ -76,7 +77,7 @@ class ElderForm(forms.ModelForm):
                 label = self.fields.pop(name).label
                 value = getattr(self.instance, name)
                 self.masked_fields[label] = (
-                    self.instance.masked_id_number if name == "id_number" else ("*" * max(len(value) - 4, 0) + value[-4:])
+                    self.instance.masked_id_number if name == "id_number" else rules.mask_bank_account(value)
                 )
         for name, field in self.fields.items():
             widget = field.widget

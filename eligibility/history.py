@@ -9,7 +9,7 @@ from django.db import models
 
 from . import rules
 
-MASKED_FIELDS = {"id_number": rules.mask_id_number, "bank_account": lambda v: ("*" * max(len(v) - 4, 0) + v[-4:]) if v else ""}
+MASKED_FIELDS = {"id_number": rules.mask_id_number, "bank_account": rules.mask_bank_account}
 HIDDEN_FIELDS = {"region_code", "created_at", "updated_at"}
 TYPE_LABELS = {"+": "新建", "~": "修改", "-": "删除"}
 

@@ -163,7 +163,7 @@ def _display(field: str, value: Any) -> str:
     if lookup is not None:
         return lookup.label(value) or str(value)
     if field == "bank_account":
-        return "*" * max(len(value) - 4, 0) + value[-4:]
+        return rules.mask_bank_account(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

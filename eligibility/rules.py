@@ -119,6 +119,13 @@ def mask_id_number(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+def mask_bank_account(account: str) -> str:
+    """6217001234567890 → ************7890: only the last 4 digits, for pages and history."""
+    if not account:
+        return ""
+    return "*" * max(len(account) - 4, 0) + account[-4:]
+
+
 _PHONE_JUNK = re.compile(r"[\s\u3000\-()（）]+")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}\d{7,8}$")

@@ -15,4 +15,4 @@ def age_on(birth_date, today):
 
 @register.filter
 def masked_account(value):
-    return ("*" * max(len(value) - 4, 0) + value[-4:]) if value else ""
+    return rules.mask_bank_account(value)

@@ -15,6 +15,7 @@ from eligibility.rules import (
     age_on,
     birth_date_bounds_for_age,
     check_char,
+    mask_bank_account,
     mask_id_number,
     mask_phone,
     normalize_id_number,
@@ -343,3 +344,8 @@ def test_the_check_character_agrees_with_the_iso_7064_one_liner(first17):
     remainder = (1 - 2 * int(first17, 13)) % 11
 
     assert check_char(first17) == ("X" if remainder == 10 else str(remainder))
+
+
+def test_a_bank_account_shows_only_its_last_four_digits():
+    assert mask_bank_account("6217001234567890") == "************7890"
+    assert mask_bank_account("") == ""
