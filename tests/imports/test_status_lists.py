@@ -39,7 +39,7 @@ def test_a_status_row_whose_name_does_not_match_or_whose_elder_is_elsewhere_is_a
         ["身份证号码", "姓名", "类型", "日期"],
         [elder.id_number, "王秀英", "死亡", "2026-10-03"],
         [neighbour_elder.id_number, "李建国", "死亡", "2026-10-03"],
-        [elder.id_number[:-1] + "0", "王秀兰", "死亡", "2026-10-03"],
+        [elder.id_number[:-1] + ("1" if elder.id_number[-1] != "1" else "2"), "王秀兰", "死亡", "2026-10-03"],  # bad check char
         [elder.id_number, "王秀兰", "出走", "2026-10-03"],
     ])
     batch = import_now(officer, path, kind="deaths")
