@@ -6,6 +6,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from imports.admin_import import EngineImportFormatsMixin
 from regions.admin_mixins import ScopedAdminMixin
 
 from . import services
@@ -45,11 +46,12 @@ class ReadOnlyHistoryMixin:
         return True
 
 
-class ScopedImportExportMixin(ImportExportMixin):
+class ScopedImportExportMixin(EngineImportFormatsMixin, ImportExportMixin):
     """Import and export with our templates, scoped to the admin user's area, behind explicit permissions.
 
     Import needs imports.add_importbatch plus add/change on the model; export needs imports.export_rows
     (名册含个人信息) plus view. The confirmed import rolls back on any validation error (strict).
+    Files are read as the portal reads them (title rows, `*` marks, synonyms, GB18030 CSV).
     """
 
     formats = [XLSX, CSV]
@@ -94,7 +96,7 @@ class ElderAdmin(ScopedImportExportMixin, ReadOnlyHistoryMixin, ScopedAdminMixin
     search_fields = ("=id_number", "name", "=phone")
     autocomplete_fields = ("region", "household")
     list_select_related = ("region",)
-    readonly_fields = ("region_code", "created_at", "updated_at")
+    readonly_fields = ("region_code", "assessment_due_on", "created_at", "updated_at")
     show_full_result_count = False
     list_per_page = 50
 

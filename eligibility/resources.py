@@ -1,5 +1,5 @@
 """django-import-export resources for the Django admin: the same templates and the same validation
-as the staff portal's importer (eligibility/importers.py), row by row through import-export.
+as the staff portal's importer (eligibility/importers/), row by row through import-export.
 
 The library's known traps (QUALITY.md) are closed here:
 - instance lookup goes through a queryset scoped to the admin user's area, and the whole file is
@@ -8,20 +8,25 @@ The library's known traps (QUALITY.md) are closed here:
 - the admin requires the import/export permissions (ElderAdmin.has_import_permission …);
 - the admin commits with ``rollback_on_validation_errors`` (strict): one invalid row, nothing written;
 - exported cells go through our formula neutraliser, not the library's (which only strips "=").
+
+Files are read as the portal reads them (imports/admin_import.py): the header may sit below title
+rows, carry `*` marks, use synonyms and come in any order; ``before_import`` rewrites the dataset into
+the template's columns and keeps each row's Excel row number for the messages.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from import_export import fields, resources
 
 from audit.services import record
-from imports.reading import find_header
-from imports.registry import Context, Table
+from imports.admin_import import normalise_dataset
+from imports.registry import Column, Context
 from imports.reports import neutralise
-from imports.values import compact, is_blank
+from imports.values import clean_text, compact, is_blank
 from regions.models import Region
 
 from . import importers, rules, services
@@ -116,15 +121,10 @@ class ElderResource(_ScopedResource):
 
     # --- import -----------------------------------------------------------------------------
     def before_import(self, dataset, **kwargs):
-        """Validate the whole file with the importer (header, IDs, area, duplicates) before any row."""
-        header = list(dataset.headers or [])
-        _, mapping, unknown = find_header([header], importers.ROLL_COLUMNS)
-        missing = [c.label for c in importers.ROLL_COLUMNS if c.required and c.key not in mapping]
-        if missing:
-            raise ValueError(f"缺少必填列：{'、'.join(missing)}。未导入任何数据")
-        table = Table(header=header, header_row=1, columns=mapping,
-                      labels={c.key: c.label for c in importers.ROLL_COLUMNS},
-                      rows=[(index + 2, list(row)) for index, row in enumerate(dataset)], unknown_columns=unknown)
+        """Find the header as the portal does, then validate the whole file with the importer
+        (IDs, area, duplicates) before any row."""
+        table = normalise_dataset(dataset, importers.ROLL_COLUMNS)
+        self._excel_rows = [number for number, _ in table.rows]
         plan = importers.validate_roll(Context(user=self._user(kwargs), table=table, keep_rows=True))
         self._plan = plan
         self._errors: dict[int, list[str]] = {}
@@ -144,7 +144,7 @@ class ElderResource(_ScopedResource):
         return self.get_queryset().filter(id_number=number).first()
 
     def _excel_row(self, kwargs) -> int:
-        return int(kwargs.get("row_number", 0)) + 1
+        return self._excel_rows[int(kwargs["row_number"]) - 1]
 
     def import_instance(self, instance, row, **kwargs):
         number = self._excel_row(kwargs)
@@ -190,6 +190,20 @@ class ElderResource(_ScopedResource):
             })
 
 
+def _roll_column(key: str, **changes: Any) -> Column:
+    column = next(c for c in importers.ROLL_COLUMNS if c.key == key)
+    return dataclasses.replace(column, **changes)
+
+
+HOUSEHOLD_COLUMNS = (
+    _roll_column("household_number"),
+    _roll_column("village"),
+    _roll_column("hukou_type"),
+    _roll_column("address"),
+    Column("head_name", "户主姓名", False, ("户主",), "", 10),
+)
+
+
 class HouseholdResource(_ScopedResource):
     """户: 户号 within a village (code or name inside the admin's area)."""
 
@@ -213,17 +227,16 @@ class HouseholdResource(_ScopedResource):
         return obj.region_code
 
     def before_import(self, dataset, **kwargs):
-        headers = list(dataset.headers or [])
-        missing = [h for h in ("户号", "村(社区)") if h not in headers]
-        if missing:
-            raise ValueError(f"缺少必填列：{'、'.join(missing)}。未导入任何数据")
+        """Find the header as the portal does (title rows, `*` marks, synonyms, any order)."""
+        table = normalise_dataset(dataset, HOUSEHOLD_COLUMNS)
+        self._excel_rows = [number for number, _ in table.rows]
         self._villages = importers.Villages(self._user(kwargs))
-        self._villages.prepare(row[headers.index("村(社区)")] for row in dataset)
+        self._villages.prepare(dataset["村(社区)"])
 
-    def _village(self, row) -> tuple[int, str]:
+    def _village(self, row, where: str = "") -> tuple[int, str]:
         resolved = self._villages.resolve(row.get("村(社区)"))
         if isinstance(resolved, str):
-            raise ValidationError({"region": f"村(社区)「{row.get('村(社区)')}」：{resolved}"})
+            raise ValidationError({"region": f"{where}村(社区)「{row.get('村(社区)')}」：{resolved}"})
         return resolved
 
     def get_instance(self, instance_loader, row):
@@ -234,21 +247,22 @@ class HouseholdResource(_ScopedResource):
         return self.get_queryset().filter(region_id=region_id, household_number=compact(row.get("户号"))).first()
 
     def import_instance(self, instance, row, **kwargs):
-        region_id, region_code = self._village(row)
+        where = f"第{self._excel_rows[int(kwargs['row_number']) - 1]}行 "
+        region_id, region_code = self._village(row, where)
         errors = {}
         instance.region_id = region_id
         instance.region_code = region_code
         instance.household_number = compact(row.get("户号"))
         if not instance.household_number:
-            errors["household_number"] = "请填写户号"
+            errors["household_number"] = f"{where}请填写户号"
         if "户籍类型" in row and not is_blank(row.get("户籍类型")):
             try:
                 instance.hukou_type = importers.HUKOU.parse(row["户籍类型"])
             except ValueError as exc:
-                errors["hukou_type"] = str(exc)
+                errors["hukou_type"] = f"{where}户籍类型「{row['户籍类型']}」：{exc}"
         for column, attr in (("现住址", "address"), ("户主姓名", "head_name")):
             if column in row and not is_blank(row.get(column)):
-                setattr(instance, attr, str(row[column]).strip())
+                setattr(instance, attr, clean_text(row[column]))
         if errors:
             raise ValidationError(errors)
 

@@ -181,7 +181,14 @@ def find_header(rows: list[list[Any]], columns: tuple[Column, ...]) -> tuple[int
 def read_table(path: Path, filename: str, columns: tuple[Column, ...]) -> Table:
     """Check, parse, find the header, refuse missing required columns; the data rows follow."""
     fmt = check_file(path, filename)
-    rows = read_cells(path, fmt)
+    return table_from_rows(read_cells(path, fmt), columns)
+
+
+def table_from_rows(rows: list[list[Any]], columns: tuple[Column, ...]) -> Table:
+    """The raw rows of a sheet (title rows, header, data) as a Table: the header found among the first
+    rows, columns mapped by label or synonym, blank rows dropped, Excel row numbers kept.
+    Raises FileRejected for a file with no data, no header or a missing required column."""
+    rows = list(rows)
     while rows and _row_is_blank(rows[-1]):
         rows.pop()
     if not rows:

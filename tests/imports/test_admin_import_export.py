@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from eligibility.models import Elder, Household
 from imports.reports import neutralise
-from tests.conftest import NEIGHBOUR_VILLAGE, VILLAGE, make_staff
+from tests.conftest import NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE, VILLAGE, make_staff
 from tests.factories import ElderFactory
 
 from .helpers import new_id, roll
@@ -97,3 +97,105 @@ def test_the_neutraliser_escapes_every_formula_start():
     # NUL never reaches a cell; what follows it is then judged on its own
     assert neutralise("\x00=1+1") == "'=1+1" and neutralise("\x001+1") == "1+1"
     assert neutralise("王秀兰") == "王秀兰" and neutralise(-5) == -5
+
+
+# --- messy layouts: the admin reads files the way the portal does -----------------------------------
+TITLE_ROWS = [["杨陵区杨陵街道户籍老年人花名册"], ["填报单位：杨陵街道办事处", None, None, "填报日期：2026年11月"]]
+CSV_FORMAT = "1"
+
+
+def test_the_admin_import_finds_the_header_below_title_rows_with_marks_synonyms_and_any_order(
+    client, county_admin, tmp_path
+):
+    client.force_login(county_admin)
+    first, second = new_id(), new_id(sex="F")
+    header = ["村（社区）*", "户口号", " 姓 名＊", "身份证号*", "经济状况", "家庭住址", "花名"]  # '花名': unknown
+    path = roll(tmp_path, [
+        [VILLAGE, "H1", "张三", first.lower(), "低保户", "幸福路1号", "x"],
+        [None, None, None, None, None, None, None],  # a blank line between the rows
+        ["凤岗路社区", "H2", "李四", second, "", "", ""],
+    ], header=header, title_rows=TITLE_ROWS)
+    response = _dry_run(client, path)
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert not result.has_errors() and not result.has_validation_errors(), response.content.decode()[-3000:]
+    assert response.context["confirm_form"] is not None and not Elder.objects.exists()
+    _confirm(client, response)
+    stored = {e.id_number: e for e in Elder.objects.select_related("household")}
+    assert set(stored) == {first, second}
+    assert (stored[first].name, stored[first].economic_status, stored[first].address) == ("张三", "dibao", "幸福路1号")
+    assert stored[first].household.household_number == "H1" and stored[second].household.household_number == "H2"
+    assert stored[second].sex == "F"
+
+
+def test_an_admin_import_error_names_the_excel_row_below_the_title_rows(client, county_admin, tmp_path):
+    client.force_login(county_admin)
+    good = new_id()
+    bad = good[:-1] + ("1" if good[-1] != "1" else "2")  # a wrong check digit
+    rows = [[good, "好人", "H1", VILLAGE], [bad, "坏号", "H1", VILLAGE]]
+    header = ["身份证号码＊", "姓名＊", "户号＊", "村(社区)＊"]
+    response = _dry_run(client, roll(tmp_path, rows, header=header, title_rows=TITLE_ROWS))
+    result = response.context["result"]
+    assert result.has_validation_errors() and response.context.get("confirm_form") is None
+    html = response.content.decode()
+    # title rows 1–2, header row 3: the bad row is Excel row 5
+    assert "第5行 身份证号码" in html and "第4行" not in html
+    assert not Elder.objects.exists()
+
+
+def test_the_admin_import_names_a_missing_required_column_and_writes_nothing(client, county_admin, tmp_path):
+    client.force_login(county_admin)
+    path = roll(tmp_path, [[new_id(), "张三", VILLAGE]], header=["身份证号码*", "姓名*", "村(社区)*"],
+                title_rows=TITLE_ROWS)
+    response = _dry_run(client, path)
+    result = response.context["result"]
+    assert result.has_errors() and response.context.get("confirm_form") is None
+    assert "缺少必填列：户号" in response.content.decode()
+    assert not Elder.objects.exists()
+
+
+def test_the_admin_import_reads_a_gb18030_csv_with_a_title_row(client, county_admin, tmp_path):
+    client.force_login(county_admin)
+    number = new_id()
+    text = "花名册（2026年）\n姓名*,身份证号码*,户号*,村(社区)*\n王五," + number + ",H3," + VILLAGE + "\n"
+    path = tmp_path / "roll.csv"
+    path.write_bytes(text.encode("gb18030"))
+    with open(path, "rb") as fh:
+        response = client.post(reverse("admin:eligibility_elder_import"), {"format": CSV_FORMAT, "import_file": fh})
+    assert response.context["confirm_form"] is not None, response.content.decode()[-3000:]
+    _confirm(client, response)
+    assert Elder.objects.get().name == "王五"
+
+
+def test_the_admin_import_refuses_a_file_that_is_no_spreadsheet_with_a_chinese_reason(
+    client, county_admin, tmp_path
+):
+    client.force_login(county_admin)
+    path = tmp_path / "roll.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)  # OLE: encrypted or old .xls
+    response = _dry_run(client, path)
+    assert "文件已加密" in response.content.decode()
+    assert not Elder.objects.exists()
+
+
+def test_households_import_in_the_admin_with_a_title_row_and_marked_headers(client, county_admin, tmp_path):
+    client.force_login(county_admin)
+    path = roll(tmp_path, [["城镇", "H7", VILLAGE, "幸福路1号", "王大"], ["农村", "H8", "凤岗路", "", ""]],
+                header=["户口性质", "户号*", "村（社区）*", "住址", "户主"], title_rows=TITLE_ROWS[:1])
+    response = _dry_run(client, path, model="household")
+    result = response.context["result"]
+    assert not result.has_errors() and not result.has_validation_errors(), response.content.decode()[-3000:]
+    _confirm(client, response, model="household")
+    stored = {h.household_number: h for h in Household.objects.all()}
+    assert set(stored) == {"H7", "H8"}
+    assert (stored["H7"].hukou_type, stored["H7"].address, stored["H7"].head_name) == ("urban", "幸福路1号", "王大")
+
+
+def test_a_household_row_error_in_the_admin_names_its_excel_row(client, county_admin, tmp_path):
+    client.force_login(county_admin)
+    path = roll(tmp_path, [["H7", VILLAGE], ["H9", OTHER_COUNTY_VILLAGE]], header=["户号*", "村(社区)*"],
+                title_rows=TITLE_ROWS)
+    response = _dry_run(client, path, model="household")
+    assert response.context["result"].has_validation_errors()
+    assert "第5行 村(社区)" in response.content.decode()
+    assert not Household.objects.exists()
