@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from eligibility.models import Elder
 from eligibility.rules import normalize_id_number
 from regions.models import Region
 
+from . import services
 from .choices import BedKind, BedLocation, BedStatus, DischargeReason, FacilityKind, RatingScheme, ResidentType
 from .models import Bed, Facility
 
@@ -122,18 +124,30 @@ class ElderByIdField(forms.CharField):
 
 
 class AdmitForm(StyledMixin, forms.Form):
-    elder = ElderByIdField(label="老年人身份证号码", max_length=40, error_messages={"required": "请填写身份证号码"})
+    elder = forms.CharField(label="老年人身份证号码", max_length=40, error_messages={"required": "请填写身份证号码"})
     bed = forms.ModelChoiceField(label="床位", queryset=Bed.objects.none(),
                                  error_messages={"required": "请选择床位", "invalid_choice": "所选床位无效"})
     admitted_on = forms.DateField(label="入住日期", widget=DATE, error_messages={"required": "请填写入住日期"})
 
-    def __init__(self, *args: Any, facility: Facility, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, facility: Facility, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.facility = facility
+        self.user = user  # without a user the lookup finds nobody (fails closed)
         # Every bed of the facility is listed (occupied/disabled ones marked) so a wrong choice gets
         # the service's clear message rather than a silent "invalid choice".
         self.fields["bed"].queryset = Bed.objects.filter(facility=facility).order_by("room", "code")
         self.fields["bed"].label_from_instance = lambda b: f"{b.code} · {b.room} · {b.get_kind_display()} · {b.get_status_display()}"
         self.initial.setdefault("admitted_on", timezone.localdate())
+
+    def clean_elder(self) -> Elder:
+        """The elder by ID number, looked up inside the clerk's scope by the service: a number that is
+        missing and one outside the area get the same message."""
+        try:
+            return services.admission_elder_lookup(
+                actor=self.user, facility=self.facility, id_number=self.cleaned_data["elder"]
+            )
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict.get("elder", exc.messages)) from None
 
 
 class DischargeForm(StyledMixin, forms.Form):

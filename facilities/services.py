@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from audit.services import record
 from eligibility.choices import CareSetting
 from eligibility.models import Elder
+from eligibility.rules import normalize_id_number
 from eligibility.services import elder_set_care_setting
 from regions.scoping import code_in_area
 
@@ -31,6 +32,7 @@ FACILITY_FIELDS = (
     "meal_fee_max", "note",
 )
 BED_IN_USE = "该床位已有人在住，不能重复安排入住"
+ELDER_NOT_FOUND = "未找到该老年人，或其不在您的管辖范围内"
 ELDER_IN_USE = "该老年人已在其他床位或机构入住，请先办理离开或转床"
 
 
@@ -157,7 +159,23 @@ def _check_elder(actor: Any, facility: Facility, elder: Elder) -> None:
         return
     if is_granted_manager(actor, facility) and elder.region_code[:6] == facility.region_code[:6]:
         return
-    raise ValidationError({"elder": "未找到该老年人，或其不在您的管辖范围内"})
+    raise ValidationError({"elder": ELDER_NOT_FOUND})
+
+
+def admission_elder_lookup(*, actor: Any, facility: Facility, id_number: str) -> Elder:
+    """The elder the clerk may admit to ``facility``, found by ID number (spaces, full-width digits and
+    a lower-case x forgiven) among the elders visible to them (``Elder.objects.visible_to``) — or, for a
+    manager acting through a grant, among those of the facility's county (the same rule as
+    ``_check_elder``). A missing number and one outside that scope raise the same ValidationError, so
+    the answer never tells whether someone is registered elsewhere."""
+    number = normalize_id_number(id_number)
+    elders = Elder.objects.visible_to(actor)
+    if actor is not None and is_granted_manager(actor, facility):
+        elders = elders | Elder.objects.in_area(facility.region_code[:6])
+    elder = elders.filter(id_number=number).first() if number else None
+    if elder is None:
+        raise ValidationError({"elder": ELDER_NOT_FOUND})
+    return elder
 
 
 def _care_setting_for(bed: Bed) -> str:

@@ -302,11 +302,11 @@ class AdmitView(FacilityAccessMixin, View):
             app = WaitlistApplication.objects.filter(pk=int(application_id), facility=facility).select_related("elder").first()
             if app is not None:
                 initial["elder"] = app.elder.id_number
-        return self._render(facility, forms.AdmitForm(facility=facility, initial=initial))
+        return self._render(facility, forms.AdmitForm(facility=facility, user=request.user, initial=initial))
 
     def post(self, request, pk):
         facility = self.get_facility(pk)
-        form = forms.AdmitForm(request.POST, facility=facility)
+        form = forms.AdmitForm(request.POST, facility=facility, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
