@@ -13,8 +13,10 @@ so a file can be imported twice; a stored approved result of the same elder, dat
 
 Commit is set-based: ``bulk_create`` of the assessments and their history rows; then, for each elder
 whose imported result is strictly newer than every approved result stored before, the level is copied
-to ``Elder.ability_level`` by one ``bulk_update`` with one history row (importing user, reason) and one
-``eligibility.elder_ability_level`` audit event per changed elder — the same trail
+to ``Elder.ability_level``, and for every elder of the file ``Elder.assessment_due_on`` is refreshed
+from ``selectors.assessment_due_dates`` (so an old GB/T result already past due puts the elder on the
+sweep's worklist), by one ``bulk_update`` per batch with one history row (importing user, reason) and
+one ``eligibility.elder_ability_level`` audit event per changed elder — the same trail
 ``eligibility.services.elder_set_ability_level`` leaves, without a query per elder.
 """
 
@@ -279,37 +281,52 @@ def commit_results(ctx: Context, plan: Plan) -> dict:
         created += len(objs)
         ctx.progress(0.8 * (start + BATCH) / max(len(creates), 1))
 
-    levels_set = _copy_levels(level_for, user, now)
+    levels_set = _copy_levels(level_for, sorted({v["elder_id"] for v in creates}), user, now)
     return {"new": created, "updated": 0, "levels_set": levels_set}
 
 
-def _copy_levels(level_for: dict[int, dict], user: Any, now: dt.datetime) -> int:
-    """Elder.ability_level ← the imported level, with the history row and audit event that
-    ``elder_set_ability_level`` writes; elders already at that level are not touched."""
-    changed = 0
-    ids = sorted(level_for)
-    for start in range(0, len(ids), BATCH):
-        elders = [e for e in Elder.objects.filter(pk__in=ids[start:start + BATCH])
-                  if e.ability_level != level_for[e.pk]["level"]]
+def _copy_levels(level_for: dict[int, dict], elder_ids: list[int], user: Any, now: dt.datetime) -> int:
+    """For every elder the file added results to: ``Elder.ability_level`` ← the imported level (only
+    the elders in ``level_for``) and ``Elder.assessment_due_on`` ← the due date of the latest valid
+    assessment (``selectors.assessment_due_dates``: the one definition, read after the insert), with
+    the history row and audit event that ``elder_set_ability_level`` writes. Elders where neither
+    changes are not touched. Returns how many elders' level changed."""
+    levels_changed = 0
+    for start in range(0, len(elder_ids), BATCH):
+        chunk = elder_ids[start:start + BATCH]
+        due_on = selectors.assessment_due_dates(chunk)
+        elders = []
         events = []
-        for elder in elders:
-            values = level_for[elder.pk]
-            old = elder.ability_level
-            reason = f"导入历史评估结果（{values['assessed_on']:%Y-%m-%d} {SHORT_STANDARD[values['standard']]}）"
-            elder.ability_level = values["level"]
+        for elder in Elder.objects.filter(pk__in=chunk).order_by("pk"):
+            values = level_for.get(elder.pk)
+            level = values["level"] if values is not None else elder.ability_level
+            new_due = due_on.get(elder.pk)
+            if (level, new_due) == (elder.ability_level, elder.assessment_due_on):
+                continue
+            old, old_due = elder.ability_level, elder.assessment_due_on
+            if values is not None:
+                reason = f"导入历史评估结果（{values['assessed_on']:%Y-%m-%d} {SHORT_STANDARD[values['standard']]}）"
+            else:
+                reason = "导入历史评估结果（能力评估到期日）"
+            elder.ability_level = level
+            elder.assessment_due_on = new_due
             elder.updated_at = now
             elder._change_reason = reason[:100]
+            detail: dict[str, Any] = {"old": old, "new": level, "reason": reason}
+            if old_due != new_due:
+                detail.update(old_due_on=old_due.isoformat() if old_due else None,
+                              new_due_on=new_due.isoformat() if new_due else None)
+            levels_changed += old != level
+            elders.append(elder)
             events.append(AuditEvent(
                 user=user, username=user.username if user else "system", region_code=elder.region_code,
                 event="eligibility.elder_ability_level", object_type=Elder._meta.label_lower,
-                object_id=str(elder.pk), object_repr=str(elder)[:200],
-                detail={"old": old, "new": values["level"], "reason": reason},
+                object_id=str(elder.pk), object_repr=str(elder)[:200], detail=detail,
             ))
-        Elder.objects.bulk_update(elders, ["ability_level", "updated_at"], batch_size=500)
+        Elder.objects.bulk_update(elders, ["ability_level", "assessment_due_on", "updated_at"], batch_size=500)
         Elder.history.bulk_history_create(elders, update=True, default_user=user, default_date=now)
         AuditEvent.objects.bulk_create(events)
-        changed += len(elders)
-    return changed
+    return levels_changed
 
 
 # --- the kind ------------------------------------------------------------------------------------

@@ -80,15 +80,35 @@ def _elders(qs_or_user: Any) -> QuerySet:
     return Elder.objects.visible_to(qs_or_user)
 
 
+def latest_valid_assessment() -> QuerySet:
+    """The approved GB/T 42195-2022 assessments of the outer elder (``OuterRef("pk")``), latest
+    first. The first one is the elder's valid assessment and its ``next_due_on`` is the elder's due
+    date — the one definition the due lists, the copy on ``Elder.assessment_due_on`` and so the
+    sweep share. MZ/T 039-2013 results and drafts never count."""
+    return Assessment.objects.filter(
+        elder=OuterRef("pk"), status=Status.APPROVED, standard=Standard.GBT_42195_2022
+    ).order_by("-assessed_on", "-approved_at", "-pk")
+
+
+def due_on_subquery() -> Subquery:
+    """An expression over ``Elder``: the elder's assessment due date (None: no valid assessment)."""
+    return Subquery(latest_valid_assessment().values("next_due_on")[:1])
+
+
+def assessment_due_dates(elder_ids: list[int]) -> dict[int, dt.date | None]:
+    """Each elder's assessment due date (None: no valid assessment), in one query; what the
+    assessments app copies to ``Elder.assessment_due_on`` after approving or importing results."""
+    rows = Elder.objects.filter(pk__in=elder_ids).annotate(_due_on=due_on_subquery()).values_list("pk", "_due_on")
+    return dict(rows)
+
+
 def with_assessment_status(elders: QuerySet) -> QuerySet:
-    """Annotate elders with the latest approved GB/T result: level, date, due date; and open requests."""
-    latest = (
-        Assessment.objects.filter(elder=OuterRef("pk"), status=Status.APPROVED, standard=Standard.GBT_42195_2022)
-        .order_by("-assessed_on", "-approved_at", "-pk")
-    )
+    """Annotate elders with the latest approved GB/T result: level, date, due date (``next_due_on``,
+    the live value that ``Elder.assessment_due_on`` copies); and open requests."""
+    latest = latest_valid_assessment()
     return elders.annotate(
         last_assessed_on=Subquery(latest.values("assessed_on")[:1]),
-        assessment_due_on=Subquery(latest.values("next_due_on")[:1]),
+        next_due_on=due_on_subquery(),
         has_valid_assessment=Exists(latest),
         immediate_requested=Exists(
             ReassessmentRequest.objects.filter(elder=OuterRef("pk"), fulfilled_by__isnull=True)
@@ -109,7 +129,7 @@ def elders_due_for_assessment(qs_or_user: Any, as_of: dt.date) -> QuerySet:
     if latest_birth is not None:
         elders = elders.filter(birth_date__lte=latest_birth)
     return with_assessment_status(elders).filter(
-        Q(has_valid_assessment=False) | Q(assessment_due_on__lte=as_of) | Q(immediate_requested=True)
+        Q(has_valid_assessment=False) | Q(next_due_on__lte=as_of) | Q(immediate_requested=True)
     )
 
 
@@ -117,7 +137,7 @@ def elders_due_soon(qs_or_user: Any, as_of: dt.date, days: int = DUE_SOON_DAYS) 
     """Elders whose latest approved assessment falls due in the next ``days`` days (not yet due)."""
     elders = _elders(qs_or_user).filter(deceased_on__isnull=True)
     return with_assessment_status(elders).filter(
-        assessment_due_on__gt=as_of, assessment_due_on__lte=as_of + dt.timedelta(days=days)
+        next_due_on__gt=as_of, next_due_on__lte=as_of + dt.timedelta(days=days)
     )
 
 

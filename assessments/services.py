@@ -195,7 +195,9 @@ def assessment_approve(*, actor: Any, assessment: Assessment) -> Assessment:
 
     Sets the next due date (assessment date + the county's interval) and, if this is the elder's
     latest approved result, copies the final level to ``Elder.ability_level`` through the
-    eligibility service, where the nightly sweep picks it up. Closes an open immediate request.
+    eligibility service, where the nightly sweep picks it up; the elder's due date
+    (``Elder.assessment_due_on``) is refreshed from ``selectors.assessment_due_dates`` in the same
+    call, so a past-due reassessment reaches the worklist. Closes an open immediate request.
     """
     assessment = _locked(assessment)
     _check_reviewer(actor, assessment)
@@ -219,12 +221,13 @@ def assessment_approve(*, actor: Any, assessment: Assessment) -> Assessment:
         .exclude(pk=assessment.pk)
         .exists()
     )
-    if not newer:
-        elder = Elder.objects.select_for_update().get(pk=assessment.elder_id)
-        elder_set_ability_level(
-            actor=actor, elder=elder, level=assessment.final_level,
-            reason=f"能力评估审核通过（{assessment.assessed_on:%Y-%m-%d} {assessment.get_reason_display()}）",
-        )
+    elder = Elder.objects.select_for_update().get(pk=assessment.elder_id)
+    # The due date follows the latest valid assessment even when a newer (e.g. MZ/T) result keeps the level.
+    elder_set_ability_level(
+        actor=actor, elder=elder, level=elder.ability_level if newer else assessment.final_level,
+        due_on=selectors.assessment_due_dates([elder.pk])[elder.pk],
+        reason=f"能力评估审核通过（{assessment.assessed_on:%Y-%m-%d} {assessment.get_reason_display()}）",
+    )
     ReassessmentRequest.objects.filter(elder_id=assessment.elder_id, fulfilled_by__isnull=True).update(
         fulfilled_by=assessment
     )

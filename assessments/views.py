@@ -53,9 +53,9 @@ class WorklistView(AreaScopedMixin, TemplateView):
         tab = self.request.GET.get("tab") if self.request.GET.get("tab") in TABS else "due"
         lists = {
             "due": lambda: selectors.elders_due_for_assessment(user, today).select_related("region", "region__parent")
-            .order_by("assessment_due_on", "region_code", "name", "id"),
+            .order_by("next_due_on", "region_code", "name", "id"),
             "soon": lambda: selectors.elders_due_soon(user, today).select_related("region", "region__parent")
-            .order_by("assessment_due_on", "region_code", "name", "id"),
+            .order_by("next_due_on", "region_code", "name", "id"),
             "submitted": lambda: selectors.awaiting_approval(user),
             "draft": lambda: selectors.drafts(user),
         }

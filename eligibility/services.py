@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -142,20 +144,46 @@ def elder_reveal_id_number(*, actor: Any, elder: Elder, ip_address: str | None =
     return elder.id_number
 
 
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP  # ``due_on=KEEP``: leave the elder's assessment due date as it is
+
+
 @transaction.atomic
-def elder_set_ability_level(*, actor: Any, elder: Elder, level: int | None, reason: str = "") -> Elder:
-    """Called by the assessments app when an assessment is approved: copies the final level onto the
-    elder (the sweep reads only Elder). History and audit record who and why."""
+def elder_set_ability_level(
+    *, actor: Any, elder: Elder, level: int | None, due_on: dt.date | None | _Keep = KEEP, reason: str = ""
+) -> Elder:
+    """Called by the assessments app when an assessment is approved: copies the final level and the
+    elder's assessment due date (``due_on``: the next due date of the latest valid assessment, as
+    ``assessments.selectors.due_on_subquery`` defines it; None = no valid assessment) onto the elder,
+    because the sweep reads only Elder. Writes nothing when neither changes; otherwise one save,
+    one history row and one audit event saying who and why."""
     if level is not None and level not in range(0, 5):
         raise ValidationError({"ability_level": "能力等级应为0–4"})
-    if elder.ability_level == level:
+    is_day = isinstance(due_on, dt.date) and not isinstance(due_on, dt.datetime)
+    if due_on is not KEEP and due_on is not None and not is_day:
+        raise ValidationError({"assessment_due_on": "能力评估到期日应为日期"})
+    changed = ["ability_level"] if elder.ability_level != level else []
+    if due_on is not KEEP and elder.assessment_due_on != due_on:
+        changed.append("assessment_due_on")
+    if not changed:
         return elder
-    old = elder.ability_level
+    old, old_due = elder.ability_level, elder.assessment_due_on
     elder.ability_level = level
+    if due_on is not KEEP:
+        elder.assessment_due_on = due_on
     elder._history_user = actor if getattr(actor, "is_authenticated", False) else None
     elder._change_reason = reason[:100] if reason else None
-    elder.save(update_fields=["ability_level", "updated_at"])
-    record(actor=actor, event="eligibility.elder_ability_level", obj=elder, detail={"old": old, "new": level, "reason": reason})
+    elder.save(update_fields=[*changed, "updated_at"])
+    detail: dict[str, Any] = {"old": old, "new": level, "reason": reason}
+    if "assessment_due_on" in changed:
+        detail.update(
+            old_due_on=old_due.isoformat() if old_due else None,
+            new_due_on=elder.assessment_due_on.isoformat() if elder.assessment_due_on else None,
+        )
+    record(actor=actor, event="eligibility.elder_ability_level", obj=elder, detail=detail)
     return elder
 
 

@@ -143,6 +143,15 @@ class Elder(models.Model):
         "能力等级", choices=AbilityLevel.choices, null=True, blank=True,
         help_text="由能力评估审核后写入；空表示尚未评估",
     )
+    # Denormalised from the assessments app (ARCHITECTURE.md layering): the next_due_on of the
+    # elder's latest approved GB/T 42195-2022 assessment (assessments.selectors.due_on_subquery),
+    # written only through services.elder_set_ability_level and the results import. The sweep's
+    # criterion ``assessment_due`` reads it. No index: the sweep evaluates criteria inside one CASE
+    # over all of a county's elders (read by area), so an index on this column would not help.
+    assessment_due_on = models.DateField(
+        "能力评估到期日", null=True, blank=True, editable=False,
+        help_text="最近一次有效能力评估（GB/T 42195-2022）的下次评估到期日，审核或导入评估结果时写入；空表示没有有效评估",
+    )
     care_setting = models.CharField("照护场所", max_length=12, choices=CareSetting.choices, default=CareSetting.HOME)
     deceased_on = models.DateField("死亡日期", null=True, blank=True)
     moved_out_on = models.DateField("迁出日期", null=True, blank=True)

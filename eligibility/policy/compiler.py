@@ -71,6 +71,13 @@ def compile_criteria(criteria: Any, *, period: dt.date, start: str = "next_month
             q &= Q(**{f"{p}{field}__in": c[key]})
     if "ability_assessed" in c:
         q &= Q(**{f"{p}ability_level__isnull": not c["ability_assessed"]})
+    if "assessment_due" in c:
+        due = Q(**{f"{p}ability_level__isnull": True}) | Q(**{f"{p}assessment_due_on__lte": period})
+        # Spelled out rather than ~due: NOT over a nullable date is where SQL's NULL logic bites.
+        not_due = Q(**{f"{p}ability_level__isnull": False}) & (
+            Q(**{f"{p}assessment_due_on__isnull": True}) | Q(**{f"{p}assessment_due_on__gt": period})
+        )
+        q &= due if c["assessment_due"] else not_due
     if "has_disability" in c:
         q &= Q(**{f"{p}disability_grade__isnull": not c["has_disability"]})
     if "local_hukou" in c:

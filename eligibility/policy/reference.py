@@ -59,6 +59,11 @@ def matches(criteria: Any, elder: Any, *, period: dt.date, start: str = "next_mo
             return False
     if "ability_assessed" in c and (elder.ability_level is not None) != c["ability_assessed"]:
         return False
+    if "assessment_due" in c:
+        due_on = elder.assessment_due_on
+        due = elder.ability_level is None or (due_on is not None and due_on <= period)
+        if due != c["assessment_due"]:
+            return False
     if "has_disability" in c and (elder.disability_grade is not None) != c["has_disability"]:
         return False
     if "local_hukou" in c and bool(elder.local_hukou) != c["local_hukou"]:

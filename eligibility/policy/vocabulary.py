@@ -16,6 +16,15 @@ economic_status        a set of economic statuses (choices.EconomicStatus); the 
 ability_level          {"min": 3, "max": 4} inclusive (GB/T 42195-2022 levels 0–4); not assessed
                        never matches a range.
 ability_assessed       false = no assessment on record (ability_level empty); true = assessed.
+assessment_due         true = due for an ability (re)assessment in the month being decided: never
+                       assessed (ability_level empty) OR ``assessment_due_on`` (the next due date
+                       of the latest valid GB/T 42195-2022 assessment) is on or before the 1st of
+                       that month — the day the month's other dated criteria (economic status,
+                       the default age reference day) are judged on. A sweep run on ``as_of``
+                       decides the month after ``as_of``, so it finds everyone already past due
+                       and everyone falling due by that 1st. false = the exact opposite:
+                       assessed, and the due date is after that 1st or not on record (a level
+                       with no due date, e.g. only an MZ/T 039-2013 result, is not "due").
 disability_grade       {"min": 1, "max": 2} inclusive (grade 1 is the most severe).
 has_disability         true = holds a disability grade; false = none.
 disability_category    a set of categories (choices.DisabilityCategory, not empty).
@@ -54,7 +63,7 @@ SETS: dict[str, tuple[str, set[str]]] = {
     "veteran_category": ("veteran_category", set(VeteranCategory.values) - {""}),
     "care_setting": ("care_setting", set(CareSetting.values)),
 }
-BOOLS = ("local_hukou", "ability_assessed", "has_disability")
+BOOLS = ("local_hukou", "ability_assessed", "assessment_due", "has_disability")
 CHOICES = {"hukou_type": set(HukouType.values)}
 
 KEYS = (*AGE_KEYS, *INCLUSIVE_RANGES, *SETS, *BOOLS, *CHOICES)
@@ -67,6 +76,7 @@ LABELS = {
     "economic_status": "经济状况",
     "ability_level": "能力等级",
     "ability_assessed": "是否已评估",
+    "assessment_due": "能力评估到期",
     "disability_grade": "残疾等级",
     "has_disability": "是否持残疾证",
     "disability_category": "残疾类别",
@@ -144,4 +154,9 @@ def validate(criteria: Any) -> dict[str, Any]:
             if value not in CHOICES[key]:
                 raise CriteriaError(f"条件“{LABELS[key]}”应为 {'、'.join(sorted(CHOICES[key]))} 之一")
             out[key] = value
+    if out.get("ability_assessed") is False and out.get("assessment_due") is False:
+        raise CriteriaError(
+            f"条件“{LABELS['ability_assessed']}”为 false 时“{LABELS['assessment_due']}”不能为 false："
+            "尚未评估的老年人总是应评估，没有人能符合"
+        )
     return out

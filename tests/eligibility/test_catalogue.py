@@ -109,3 +109,33 @@ def test_a_parameter_rule_needs_an_existing_parameter(lists):
              amount_kind="percent", parameter_key="no_such_standard", label="x")
     with pytest.raises(ValidationError, match="no_such_standard"):
         r.full_clean()
+
+
+def test_the_admin_accepts_the_assessment_due_criterion(client, superuser, lists):
+    client.force_login(superuser)
+    response = client.post(reverse("admin:eligibility_benefitrule_add"), {
+        "benefit": Benefit.objects.get(code="ability_assessment").pk,
+        "jurisdiction": Region.objects.get(code="141000000000").pk,
+        "label": "（65周岁以上评估到期）", "effective_from": "2025-01-01",
+        "criteria": '{"age": {"min": 65}, "assessment_due": true}',
+        "start": "next_month", "amount_kind": "none", "amount": "0", "parameter_key": "", "source": "",
+    })
+    assert response.status_code == 302, response.content.decode()
+    assert BenefitRule.objects.get(label="（65周岁以上评估到期）").criteria["assessment_due"] is True
+
+
+@pytest.mark.parametrize(("criteria", "words"), [
+    ('{"age": {"min": 65}, "assessment_due": "是"}', "条件“能力评估到期”应为 true 或 false"),
+    ('{"ability_assessed": false, "assessment_due": false}', "尚未评估的老年人总是应评估，没有人能符合"),
+])
+def test_the_admin_refuses_a_bad_assessment_due_value_in_chinese(client, superuser, lists, criteria, words):
+    client.force_login(superuser)
+    response = client.post(reverse("admin:eligibility_benefitrule_add"), {
+        "benefit": Benefit.objects.get(code="ability_assessment").pk,
+        "jurisdiction": Region.objects.get(code="141000000000").pk,
+        "label": "坏规则", "effective_from": "2025-01-01", "criteria": criteria,
+        "start": "next_month", "amount_kind": "none", "amount": "0", "parameter_key": "", "source": "",
+    })
+    html = response.content.decode()
+    assert response.status_code == 200 and "条件无法编译" in html and words in html
+    assert not BenefitRule.objects.filter(label="坏规则").exists()

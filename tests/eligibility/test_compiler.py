@@ -39,6 +39,7 @@ criteria_st = st.fixed_dictionaries(
         "economic_status": st.lists(st.sampled_from(EconomicStatus.values), min_size=1, max_size=3, unique=True),
         "ability_level": levels,
         "ability_assessed": st.booleans(),
+        "assessment_due": st.booleans(),
         "disability_grade": st.tuples(st.integers(1, 4), st.integers(1, 4)).map(lambda t: {"min": min(t), "max": max(t)}),
         "has_disability": st.booleans(),
         "living_arrangement": st.lists(st.sampled_from(LivingArrangement.values), min_size=1, max_size=2, unique=True),
@@ -46,6 +47,11 @@ criteria_st = st.fixed_dictionaries(
         "hukou_type": st.sampled_from(["urban", "rural"]),
         "care_setting": st.lists(st.sampled_from(["home", "institution"]), min_size=1, unique=True),
     },
+).filter(lambda c: not (c.get("ability_assessed") is False and c.get("assessment_due") is False))  # refused: nobody
+# Due dates at the edges of the decided months (their 1st, the day before and after) and anywhere.
+month_edges = st.builds(
+    lambda y, m, shift: dt.date(y, m, 1) + dt.timedelta(days=shift),
+    st.integers(2024, 2032), st.integers(1, 12), st.sampled_from([-1, 0, 1]),
 )
 elder_st = st.fixed_dictionaries({
     "birth_date": births,
@@ -54,6 +60,7 @@ elder_st = st.fixed_dictionaries({
     "economic_status_from": st.none() | st.dates(dt.date(2023, 1, 1), dt.date(2033, 1, 1)),
     "economic_status_to": st.none() | st.dates(dt.date(2023, 1, 1), dt.date(2033, 1, 1)),
     "ability_level": st.none() | st.integers(0, 4),
+    "assessment_due_on": st.none() | month_edges | st.dates(dt.date(2023, 1, 1), dt.date(2033, 1, 1)),
     "disability_grade": st.none() | st.integers(1, 4),
     "living_arrangement": st.sampled_from(LivingArrangement.values),
     "local_hukou": st.booleans(),
@@ -73,6 +80,24 @@ elder_st = st.fixed_dictionaries({
     elders=[{"birth_date": dt.date(1948, 2, 29), "sex": "F", "economic_status": "normal", "economic_status_from": None,
              "economic_status_to": None, "ability_level": None, "disability_grade": None, "living_arrangement": "alone",
              "local_hukou": True, "hukou_type": "rural", "care_setting": "home", "deceased_on": None, "moved_out_on": None}],
+)
+@example(  # due the day before, on, and the day after the 1st of the decided month; never assessed; no due date
+    criteria={"assessment_due": True}, period=dt.date(2026, 12, 1), start="next_month",
+    elders=[{"birth_date": dt.date(1950, 3, 15), "sex": "M", "economic_status": "normal", "economic_status_from": None,
+             "economic_status_to": None, "ability_level": level, "assessment_due_on": due, "disability_grade": None,
+             "living_arrangement": "alone", "local_hukou": True, "hukou_type": "rural", "care_setting": "home",
+             "deceased_on": None, "moved_out_on": None}
+            for level, due in ((1, dt.date(2026, 11, 30)), (1, dt.date(2026, 12, 1)), (1, dt.date(2026, 12, 2)),
+                               (None, None), (None, dt.date(2027, 6, 1)), (2, None))],
+)
+@example(  # the same elders against the opposite criterion
+    criteria={"assessment_due": False, "ability_assessed": True}, period=dt.date(2026, 12, 1), start="same_month",
+    elders=[{"birth_date": dt.date(1950, 3, 15), "sex": "F", "economic_status": "normal", "economic_status_from": None,
+             "economic_status_to": None, "ability_level": level, "assessment_due_on": due, "disability_grade": None,
+             "living_arrangement": "alone", "local_hukou": True, "hukou_type": "rural", "care_setting": "home",
+             "deceased_on": None, "moved_out_on": None}
+            for level, due in ((1, dt.date(2026, 11, 30)), (1, dt.date(2026, 12, 1)), (1, dt.date(2026, 12, 2)),
+                               (None, None), (2, None))],
 )
 def test_the_compiled_rule_selects_exactly_the_elders_the_reference_evaluator_accepts(regions, criteria, elders, period, start):
     village = Region.objects.get(code=VILLAGE)
@@ -119,9 +144,33 @@ def test_someone_born_on_the_first_counts_from_their_birthday_month_and_others_f
         ({"economic_status": ["rich"]}, "未知取值：rich"),
         ({"ability_level": {"min": 7}}, "0–4"),
         ({"local_hukou": "yes"}, "true 或 false"),
+        ({"assessment_due": "yes"}, "条件“能力评估到期”应为 true 或 false"),
+        ({"assessment_due": 1}, "条件“能力评估到期”应为 true 或 false"),
+        ({"assessment_due": None}, "条件“能力评估到期”应为 true 或 false"),
+        ({"ability_assessed": False, "assessment_due": False}, "没有人能符合"),
         ("not a dict", "JSON 对象"),
     ],
 )
 def test_uncompilable_criteria_are_refused_with_the_reason(criteria, words):
     with pytest.raises(CriteriaError, match=words):
         validate(criteria)
+
+
+def test_an_assessment_falls_due_for_the_month_whose_first_day_is_on_or_after_the_due_date():
+    """Judged on the 1st of the month being decided, like economic status: a sweep on 25 November
+    (deciding December) finds an assessment due on 1 December, not one due on 2 December."""
+
+    class E:
+        sex = "F"
+        birth_date = dt.date(1950, 3, 15)
+        ability_level = 1
+
+    december = dt.date(2026, 12, 1)
+    for due_on, due in ((dt.date(2026, 11, 20), True), (december, True), (dt.date(2026, 12, 2), False), (None, False)):
+        e = E()
+        e.assessment_due_on = due_on
+        assert reference.matches({"assessment_due": True}, e, period=december) is due
+        assert reference.matches({"assessment_due": False}, e, period=december) is not due
+    never = E()
+    never.ability_level, never.assessment_due_on = None, None
+    assert reference.matches({"assessment_due": True}, never, period=december)

@@ -79,9 +79,13 @@ RULES = [
     # 第17项 重度残疾人护理补贴：一级120元、二级80元
     _rule("disability_care", "（一级）", {"disability_grade": {"min": 1, "max": 1}}, "120", item="17"),
     _rule("disability_care", "（二级）", {"disability_grade": {"min": 2, "max": 2}}, "80", item="17"),
-    # 第3项 老年人能力综合评估：65周岁及以上，尚未评估的，服务找人提示上门评估
+    # 第3项 老年人能力综合评估（实施精准识别和动态管理）：65周岁及以上，尚未评估的，或上次评估已到期
+    # （到所测算月份1日已到期，见 vocabulary 的 assessment_due），服务找人提示上门评估。两条规则互不重叠，
+    # 工作台上的依据分别写明“尚未评估”或“评估已到期”。
     _rule("ability_assessment", "（65周岁以上尚未评估）", {"age": {"min": 65, "max": None}, "ability_assessed": False},
           kind="none", item="3"),
+    _rule("ability_assessment", "（65周岁以上，上次评估已到期，应重新评估）",
+          {"age": {"min": 65, "max": None}, "ability_assessed": True, "assessment_due": True}, kind="none", item="3"),
     # 第13项 特殊困难老年人巡访关爱：60周岁及以上独居、空巢、留守、失能、重残、计生特殊家庭
     _rule("visit_care", "（独居、空巢、留守）",
           {"age": {"min": 60, "max": None}, "living_arrangement": ["alone", "empty_nest", "left_behind"]}, kind="none", item="13"),
