@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from regions.admin_mixins import ScopedAdminMixin
 
-from .models import PayrollLine, PayrollRun, PayrollTransition
+from .models import PayrollLine, PayrollLineEvent, PayrollRun, PayrollTransition
 
 
 class TransitionInline(admin.TabularInline):
@@ -34,8 +34,25 @@ class PayrollRunAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
+class LineEventInline(admin.TabularInline):
+    """The line's status changes (bank return, carried), read-only."""
+
+    model = PayrollLineEvent
+    fk_name = "line"
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("at", "kind", "from_status", "to_status", "reason", "source", "user")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PayrollLine)
 class PayrollLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    inlines = [LineEventInline]
     list_display = ("run", "elder", "benefit", "period", "kind", "amount", "status")
     list_filter = ("kind", "status")
     raw_id_fields = ("run", "elder", "enrolment", "carried_from")

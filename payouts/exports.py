@@ -158,7 +158,8 @@ NEUTRALISE_RE = "^[-=+@\t\r＝＋－＠]"
 _PLAIN = {
     "id_number": "e.id_number",
     "period": "to_char(l.period, 'YYYY-MM')",
-    "kind": "CASE l.kind WHEN 'normal' THEN '正常' WHEN 'arrears' THEN '补发' ELSE '追回' END",
+    # every type from the model's choices (a new type can never print as another one's label)
+    "kind": "CASE l.kind " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in PayrollLine.Kind.choices) + " END",
     "amount": "l.amount::text",
     "region_code": "l.region_code",
     "line_id": "l.id::text",

@@ -15,8 +15,8 @@ class GenerateForm(forms.Form):
     county = forms.ModelChoiceField(label="县(区)", queryset=Region.objects.none())
     period = forms.CharField(label="所属期", help_text="YYYY-MM", max_length=7)
     benefits = forms.ModelMultipleChoiceField(
-        label="只发放这些项目（不选为全部按月发放项目）", required=False,
-        queryset=Benefit.objects.filter(is_active=True, payment_kind=Benefit.PaymentKind.MONTHLY),
+        label="只发放这些项目（不选为全部按月及一次性发放项目）", required=False,
+        queryset=Benefit.objects.filter(is_active=True, payment_kind__in=[Benefit.PaymentKind.MONTHLY, Benefit.PaymentKind.ONE_OFF]),
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -38,6 +38,13 @@ class GenerateForm(forms.Form):
 
 class ReconcileForm(forms.Form):
     file = forms.FileField(label="银行回盘文件（.csv 或 .xlsx）")
+    mode = forms.ChoiceField(
+        label="遇到问题行时", choices=[("skip", "只导入无问题的行"), ("strict", "严格：有任何问题行则全部不导入")],
+        initial="skip", required=False, widget=forms.RadioSelect,
+    )
+
+    def clean_mode(self):
+        return self.cleaned_data.get("mode") or "skip"
 
     def clean_file(self):
         f = self.cleaned_data["file"]

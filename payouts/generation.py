@@ -8,6 +8,9 @@ Amount of an enrolment for month m: the first rule of the benefit in force in m 
 (most local jurisdiction first, then the highest amount — the sweep's order, from
 ``eligibility.policy.catalogue.applicable_rules``); failing that, the enrolment's own rule's amount in
 m; failing that, the enrolment's stored amount.
+
+One-off benefits (一次性发放) get a single ``one_off`` line per elder and benefit, ever, in the first
+run on or after the enrolment's start month (``_insert_one_off``); no arrears or recoveries.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from eligibility.models import Benefit, Elder, Enrolment, EnrolmentEvent
 from eligibility.policy import periods
@@ -27,7 +32,7 @@ from eligibility.policy.catalogue import AppliedRule, applicable_rules
 from eligibility.policy.compiler import compile_criteria, population_q
 
 from . import rules
-from .models import CheckItem, PayrollLine, PayrollRun
+from .models import CheckItem, PayrollLine, PayrollLineEvent, PayrollRun
 
 Progress = Callable[[str, int, int], None]
 MONEY = models.DecimalField(max_digits=10, decimal_places=2)
@@ -45,11 +50,13 @@ def amount_change_factor() -> Decimal:
     return Decimal(str(getattr(settings, "PAYOUTS_AMOUNT_CHANGE_FACTOR", "2")))
 
 
-def insert_ignoring_conflicts(model: type[models.Model], columns: dict[str, Any], queryset: QuerySet) -> int:
+def insert_ignoring_conflicts(model: type[models.Model], columns: dict[str, Any], queryset: QuerySet, *,
+                              on_conflict: bool = True) -> int:
     """``INSERT INTO model (…) SELECT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite ≥ 3.24).
 
     Like ``eligibility.policy.sql.insert_from_select`` but a row that would break a unique constraint
-    is skipped, not an error: the constraint is the guarantee, this is how we respect it."""
+    is skipped, not an error: the constraint is the guarantee, this is how we respect it. A table
+    without a unique constraint of its own (``on_conflict=False``) gets a plain INSERT."""
     names = list(columns)
     aliases = [f"_c{i}" for i in range(len(names))]
     qs = queryset.annotate(**dict(zip(aliases, columns.values(), strict=True))).values_list(*aliases).order_by()
@@ -57,7 +64,9 @@ def insert_ignoring_conflicts(model: type[models.Model], columns: dict[str, Any]
     table = connection.ops.quote_name(model._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
     # The derived table + WHERE keeps SQLite's parser from reading ON CONFLICT as a join condition.
-    sql = f"INSERT INTO {table} ({cols}) SELECT * FROM ({select_sql}) AS _src WHERE 1=1 ON CONFLICT DO NOTHING"
+    sql = f"INSERT INTO {table} ({cols}) SELECT * FROM ({select_sql}) AS _src WHERE 1=1"
+    if on_conflict:
+        sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
@@ -91,10 +100,16 @@ def payable_q(period: dt.date) -> Q:
     )
 
 
-def _already_paid(period: dt.date) -> Exists:
-    return Exists(PayrollLine.objects.filter(
-        elder_id=OuterRef("elder_id"), benefit_id=OuterRef("benefit_id"), period=period, kind__in=PAID_KINDS,
-    ))
+def _already_paid(benefit: Benefit, period: dt.date) -> Q:
+    """Elders already paid (normal or arrears) for ``benefit`` and ``period``, in any run.
+
+    Written as ``elder_id NOT IN (uncorrelated subquery)`` so PostgreSQL evaluates it once, before
+    the first row is inserted, into an in-memory hash ("hashed SubPlan"; fits in the transaction's
+    work_mem up to a few million lines). The correlated NOT EXISTS it replaces let the planner pick,
+    when the lines table looked empty, a nested loop whose inner side scanned the very table the
+    INSERT was filling — quadratic: 300 rows/s instead of 40,000 (measured, bench/README.md)."""
+    return Q(elder_id__in=PayrollLine.objects.filter(
+        benefit=benefit, period=period, kind__in=PAID_KINDS).values("elder_id"))
 
 
 def _line_columns(run: PayrollRun, period: dt.date, kind: str, amount: Any) -> dict[str, Any]:
@@ -114,21 +129,28 @@ def _line_columns(run: PayrollRun, period: dt.date, kind: str, amount: Any) -> d
     }
 
 
-def insert_lines(run: PayrollRun, benefits: list[Benefit], progress: Progress | None = None) -> dict[str, int]:
+def insert_lines(run: PayrollRun, benefits: list[Benefit], progress: Progress | None = None, *,
+                 actor: Any = None) -> dict[str, int]:
     """Normal lines for the run's month, arrears for months owed, recoveries for months paid after
     an enrolment's end. Returns rows inserted per kind."""
     code, prefix, period = run.county_code, run.county_code[:6], run.period
     owed_months = _arrears_months(run)
-    counts = {"normal": 0, "arrears": 0, "recovery": 0, "carried": 0}
+    counts = {"normal": 0, "arrears": 0, "one_off": 0, "recovery": 0, "carried": 0}
     steps = len(benefits) * (1 + len(owed_months)) + 2
     step = 0
     for benefit in benefits:
         applied = applicable_rules(benefit, code, period)
         enrolments = Enrolment.objects.filter(benefit=benefit, region_code__startswith=prefix)
         amount = amount_expression(applied, period)
+        if benefit.payment_kind == Benefit.PaymentKind.ONE_OFF:
+            counts["one_off"] += _insert_one_off(run, benefit, enrolments, amount)
+            step += 1 + len(owed_months)
+            if progress:
+                progress(f"{benefit.name} 一次性发放", step, steps)
+            continue
         normal = (
             enrolments.filter(payable_q(period), population_q(period, prefix="elder__"))
-            .exclude(_already_paid(period))
+            .exclude(_already_paid(benefit, period))
             .annotate(_amount=amount).filter(_amount__gt=0)
         )
         counts["normal"] += insert_ignoring_conflicts(PayrollLine, _line_columns(run, period, "normal", F("_amount")), normal)
@@ -141,10 +163,38 @@ def insert_lines(run: PayrollRun, benefits: list[Benefit], progress: Progress | 
             if progress:
                 progress(f"{benefit.name} 补发 {periods.code(month)}", step, steps)
     counts["recovery"] = _insert_recoveries(run, benefits)
-    counts["carried"] = carry_failed_lines(run, benefits)
+    counts["carried"] = carry_failed_lines(run, benefits, actor)
     if progress:
         progress("完成", steps, steps)
     return counts
+
+
+def one_off_due_q(period: dt.date) -> Q:
+    """Enrolments of a one-off benefit due by ``period``: started in or before it (a run missed in
+    the start month pays in the first run after) and granted — active, or ended after having been
+    activated or approved (a never-approved candidate is not paid)."""
+    granted = EnrolmentEvent.objects.filter(
+        enrolment_id=OuterRef("pk"), kind__in=[EnrolmentEvent.Kind.ACTIVATED, EnrolmentEvent.Kind.APPROVED]
+    )
+    return Q(start_period__lte=period) & (
+        Q(status=Enrolment.Status.ACTIVE) | (Q(status=Enrolment.Status.ENDED) & Exists(granted))
+    )
+
+
+def _insert_one_off(run: PayrollRun, benefit: Benefit, enrolments: QuerySet, amount: Case) -> int:
+    """一次性发放: once per elder and benefit, ever — in the month the enrolment starts or the first
+    run after. The partial unique index ``payrollline_one_off_once`` (elder, benefit) WHERE
+    kind = 'one_off' is the guarantee across months and runs; the NOT IN only keeps the
+    statement from proposing rows the index would refuse (as ``_already_paid``: an uncorrelated
+    NOT IN, hashed once)."""
+    period = run.period
+    paid = PayrollLine.objects.filter(benefit=benefit, kind=PayrollLine.Kind.ONE_OFF).values("elder_id")
+    qs = (
+        enrolments.filter(one_off_due_q(period), population_q(period, prefix="elder__"))
+        .exclude(elder_id__in=paid)
+        .annotate(_amount=amount).filter(_amount__gt=0)
+    )
+    return insert_ignoring_conflicts(PayrollLine, _line_columns(run, period, PayrollLine.Kind.ONE_OFF, F("_amount")), qs)
 
 
 def delete_stale_lines(run: PayrollRun, benefits: list[Benefit]) -> int:
@@ -159,8 +209,12 @@ def delete_stale_lines(run: PayrollRun, benefits: list[Benefit]) -> int:
     code, period = run.county_code, run.period
     for benefit in benefits:
         applied = applicable_rules(benefit, code, period)
+        # Correlated on elder_id too, not only on the enrolment's id: both sides can then be read in
+        # elder order (the enrolment's (elder, benefit) index, the lines' unique index) and PostgreSQL
+        # merges them instead of probing two indexes per line (measured ~10 s → ~3 s at 1M lines).
         same = (
-            Enrolment.objects.filter(pk=OuterRef("enrolment_id"), region_code=OuterRef("region_code"))
+            Enrolment.objects.filter(pk=OuterRef("enrolment_id"), elder_id=OuterRef("elder_id"),
+                                     region_code=OuterRef("region_code"))
             .filter(payable_q(period), population_q(period, prefix="elder__"))
             .filter(elder__bank_name=OuterRef("bank_name"), elder__bank_account=OuterRef("bank_account"))
             .annotate(_amount=amount_expression(applied, period)).filter(_amount=OuterRef("amount"))
@@ -194,7 +248,7 @@ def _insert_arrears(run: PayrollRun, benefit: Benefit, enrolments: QuerySet, mon
         enrolments.filter(population_q(month, prefix="elder__"))
         .annotate(_qualified=amount_expression(applied, month, qualifying_only=True))
         .filter(owed)
-        .exclude(_already_paid(month))
+        .exclude(_already_paid(benefit, month))
         .annotate(_amount=amount_expression(applied, month)).filter(_amount__gt=0)
     )
     return insert_ignoring_conflicts(PayrollLine, _line_columns(run, month, "arrears", F("_amount")), qs)
@@ -232,7 +286,7 @@ def _insert_recoveries(run: PayrollRun, benefits: list[Benefit]) -> int:
     return insert_ignoring_conflicts(PayrollLine, columns, paid)
 
 
-def carry_failed_lines(run: PayrollRun, benefits: list[Benefit]) -> int:
+def carry_failed_lines(run: PayrollRun, benefits: list[Benefit], actor: Any = None) -> int:
     """Failed lines of the county's earlier runs whose elder's bank account has since been corrected
     (different from the one the bank refused, and well-formed) move into this run, pending again.
     The line keeps its month and kind, so it is still the one payment for that month."""
@@ -244,14 +298,29 @@ def carry_failed_lines(run: PayrollRun, benefits: list[Benefit]) -> int:
         )
         .exclude(run=run)
         .exclude(elder__bank_account=F("bank_account"))
-        .filter(elder__bank_account__regex=rules.BANK_ACCOUNT_RE)
+        .filter(bank_account_ok_q("elder__bank_account"))
     )
     ids = list(failed.values_list("pk", flat=True))
     if not ids:
         return 0
+    from .reconciliation import record_line_events
+
+    record_line_events(PayrollLine.objects.filter(pk__in=ids), kind=PayrollLineEvent.Kind.CARRIED,
+                       to_status=PayrollLine.Status.PENDING, source=f"转入{run}（批次 {run.pk}）",
+                       user=run.created_by if actor is None else actor)
     return PayrollLine.objects.filter(pk__in=ids).update(
         carried_from=F("run"), run=run, status=PayrollLine.Status.PENDING, failure_reason="",
         bank_name=elder.values("bank_name")[:1], bank_account=elder.values("bank_account")[:1],
+    )
+
+
+def bank_account_ok_q(field: str) -> Q:
+    """SQL twin of ``rules.bank_account_ok`` (12–30 ASCII digits) on ``field``, written as length
+    bounds and a one-character class so PostgreSQL does not run a bounded-repetition regex per row."""
+    length = Length(field)
+    return (
+        Q(GreaterThanOrEqual(length, rules.BANK_ACCOUNT_MIN)) & Q(LessThanOrEqual(length, rules.BANK_ACCOUNT_MAX))
+        & ~Q(**{f"{field}__regex": rules.NON_DIGIT_RE})
     )
 
 
@@ -272,7 +341,7 @@ def insert_checks(run: PayrollRun) -> dict[str, int]:
         # Driven from the few elders who died or moved (a semi-join), not by joining every line.
         CheckItem.Kind.DECEASED: paying.filter(Exists(Elder.objects.filter(pk=OuterRef("elder_id")).filter(
             Q(deceased_on__isnull=False) | Q(moved_out_on__isnull=False)))),
-        CheckItem.Kind.BANK: paying.exclude(bank_account__regex=rules.BANK_ACCOUNT_RE),
+        CheckItem.Kind.BANK: paying.exclude(bank_account_ok_q("bank_account")),
         CheckItem.Kind.AMOUNT_CHANGE: lines.filter(kind=PayrollLine.Kind.NORMAL).filter(
             Exists(previous.filter(
                 Q(amount__lt=OuterRef("amount") / Value(factor, output_field=MONEY))
@@ -286,5 +355,5 @@ def insert_checks(run: PayrollRun) -> dict[str, int]:
         counts[str(kind)] = insert_ignoring_conflicts(CheckItem, {
             "run": Value(run.pk), "kind": Value(str(kind)), "line": F("pk"), "elder": F("elder_id"),
             "region_code": F("region_code"),
-        }, qs)
+        }, qs, on_conflict=False)
     return counts

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from eligibility.models import Benefit, Elder, Enrolment
 from regions.fields import RegionCodeField
@@ -68,6 +69,9 @@ class PayrollRun(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = PayrollRunQuerySet.as_manager()
+    # Who changed what on the run (status, submitter, approver, generation time). The totals and the
+    # progress are rewritten on every generation and are not worth a diff.
+    history = HistoricalRecords(verbose_name="发放批次变更记录", excluded_fields=["totals", "progress", "updated_at"])
 
     class Meta:
         verbose_name = "发放批次"
@@ -128,6 +132,7 @@ class PayrollLine(models.Model):
         NORMAL = "normal", "正常"
         ARREARS = "arrears", "补发"
         RECOVERY = "recovery", "追回"
+        ONE_OFF = "one_off", "一次性"
 
     class Status(models.TextChoices):
         PENDING = "pending", "待发放"
@@ -138,9 +143,11 @@ class PayrollLine(models.Model):
     # (run → (run, region_code, id); elder → the unique (elder, benefit, period, kind)), and foreign
     # keys to the registry and catalogue without a database constraint — lines are only ever inserted
     # by joins to existing rows, and Django's PROTECT keeps elders and benefits with lines from being
-    # deleted. Measured at 1M lines: the four deferred FK triggers alone cost ~37 s at commit.
+    # deleted. Measured at 1M lines: the four deferred FK triggers alone cost ~37 s at commit; the
+    # last one, to the run, ~4–12 s (bench/README.md) — lines are inserted only inside the run's own
+    # generation transaction, under its advisory lock, with the run's id.
     run = models.ForeignKey(PayrollRun, verbose_name="发放批次", on_delete=models.CASCADE, related_name="lines",
-                            db_index=False)
+                            db_index=False, db_constraint=False)
     elder = models.ForeignKey(Elder, verbose_name="老年人", on_delete=models.PROTECT, related_name="payroll_lines",
                               db_index=False, db_constraint=False)
     benefit = models.ForeignKey(Benefit, verbose_name="项目", on_delete=models.PROTECT, related_name="+", db_index=False,
@@ -172,6 +179,10 @@ class PayrollLine(models.Model):
                 condition=(Q(kind="recovery") & Q(amount__lt=0)) | (~Q(kind="recovery") & Q(amount__gt=0)),
                 name="payrollline_amount_sign",
             ),
+            # A one-off benefit (一次性发放, e.g. a longevity payment) is paid once per elder and
+            # benefit, whatever the month: the period is not part of this key.
+            models.UniqueConstraint(fields=["elder", "benefit"], condition=Q(kind="one_off"),
+                                    name="payrollline_one_off_once"),
         ]
         indexes = [models.Index(fields=["run", "region_code", "id"], name="payrollline_run_area")]
 
@@ -188,15 +199,21 @@ class CheckItem(models.Model):
         AMOUNT_CHANGE = "amount_change", "金额较上月变化过大"
         OTHER_COUNTY = "other_county", "同一身份证号在其他县(区)同月发放"
 
-    run = models.ForeignKey(PayrollRun, verbose_name="发放批次", on_delete=models.CASCADE, related_name="checks")
+    # Written like the lines, up to one per line (a county where a fifth of the accounts are missing
+    # has 200,000 bank findings), and rewritten on every regeneration: only the primary key and the
+    # (run, kind) index, no database-level foreign keys (measured: 6 indexes and 2 deferred FK
+    # triggers made 200,000 findings cost ~10–18 s; bench/README.md).
+    run = models.ForeignKey(PayrollRun, verbose_name="发放批次", on_delete=models.CASCADE, related_name="checks",
+                            db_index=False, db_constraint=False)
     kind = models.CharField("检查项", max_length=20, choices=Kind.choices)
     line = models.ForeignKey(PayrollLine, verbose_name="发放明细", null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+", db_constraint=False)
+                             related_name="+", db_index=False, db_constraint=False)
     elder = models.ForeignKey(Elder, verbose_name="老年人", null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="+", db_constraint=False)
+                              related_name="+", db_index=False, db_constraint=False)
     region_code = RegionCodeField("区划代码", blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确认人", null=True, blank=True,
-                                        on_delete=models.PROTECT, related_name="+")
+                                        on_delete=models.PROTECT, related_name="+", db_index=False,
+                                        db_constraint=False)
     acknowledged_at = models.DateTimeField("确认时间", null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -209,3 +226,53 @@ class CheckItem(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class PayrollLineEvent(models.Model):
+    """A status change of one line: paid or failed by the bank's return file, carried into a later
+    run after the account was corrected. Written set-based (one INSERT … SELECT per change), never
+    by a per-row trigger: generation inserts a million lines, and a pending line needs no history.
+    Lines are otherwise immutable once their run leaves draft."""
+
+    class Kind(models.TextChoices):
+        PAID = "paid", "银行回盘：已发放"
+        FAILED = "failed", "银行回盘：发放失败"
+        CARRIED = "carried", "转入后续批次重新发放"
+
+    line = models.ForeignKey(PayrollLine, verbose_name="发放明细", on_delete=models.CASCADE, related_name="events",
+                             db_constraint=False)
+    run = models.ForeignKey(PayrollRun, verbose_name="所在批次", on_delete=models.CASCADE, related_name="+",
+                            db_index=False, db_constraint=False)
+    kind = models.CharField("事件", max_length=10, choices=Kind.choices)
+    from_status = models.CharField("原状态", max_length=10, choices=PayrollLine.Status.choices)
+    to_status = models.CharField("新状态", max_length=10, choices=PayrollLine.Status.choices)
+    reason = models.CharField("原因", max_length=200, blank=True)
+    source = models.CharField("来源", max_length=120, blank=True, help_text="回盘文件名与导入批次号，或转入的批次")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    at = models.DateTimeField("时间")
+
+    class Meta:
+        verbose_name = "发放明细状态变更"
+        verbose_name_plural = "发放明细状态变更"
+        ordering = ["line", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class ReturnFile(models.Model):
+    """A bank return file uploaded from a run's page: ties the import batch (imports.ImportBatch,
+    kind ``bank_return``) to the run it must be matched against. A return file uploaded on the
+    generic import page has no such row and is matched against every exported run the uploader sees."""
+
+    batch = models.OneToOneField("imports.ImportBatch", verbose_name="导入批次", on_delete=models.CASCADE,
+                                 related_name="+")
+    run = models.ForeignKey(PayrollRun, verbose_name="发放批次", on_delete=models.CASCADE, related_name="return_files")
+
+    class Meta:
+        verbose_name = "银行回盘文件"
+        verbose_name_plural = "银行回盘文件"
+
+    def __str__(self) -> str:
+        return f"{self.run} 回盘（导入批次 {self.batch_id}）"

@@ -1,165 +1,336 @@
-"""Reading the bank's return file (回盘文件) and matching it to a run's lines.
+"""The bank's return file (回盘文件) as an importer kind of the import engine (``imports/``).
 
-Read here with csv / python-calamine (no formulas evaluated, size limited). To be registered as an
-importer kind of the import engine (imports/) once that is finished; the matching stays here.
+Upload → the engine reads the whole file (size limits, no formulas, header found by name) → this
+module's ``validate`` matches every row to one line of an exported run, without writing → preview and
+error workbook → the clerk confirms → ``commit`` re-validates inside the engine's transaction and
+marks the matched lines paid or failed, set-based, with one event per changed line
+(``PayrollLineEvent``) → a run with no pending line left becomes 已对账.
+
+Which runs a file is matched against: the run it was uploaded from (``ReturnFile``, the run page's
+upload), else every exported run of the uploader's counties (the generic 批量导入 page).
+
+Problems are reported per row, in Chinese (Excel row number and reason), and never applied. Some
+refuse the whole file, in every mode, because the file itself is wrong (issue 8, "Bad input"): a row
+whose ID, account or line number is not in the run(s), a row that repeats an earlier row's line, a
+totals row (合计) whose amount or count disagrees with the rows. The batch then fails with a message
+naming those rows, keeps its preview and error workbook, and nothing is changed. The others — an
+amount that differs from the line's, an unreadable amount or status, a row with neither ID nor
+account — concern their row only: in the default mode the other rows are applied; in strict mode
+(严格) any problem means nothing is applied.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
+import tempfile
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
-from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Cast
+from django.utils import timezone
 
+from audit.services import record
 from eligibility.rules import mask_id_number
+from imports.reading import FileRejected
+from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
+from imports.values import cell_text, compact
+from regions.scoping import code_in_area
 
-from .models import PayrollLine, PayrollRun
+from . import rules
+from .models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile
 
-MAX_BYTES = 200 * 1024 * 1024
-HEADERS = {
-    "id_number": ("身份证号码", "身份证号", "证件号码", "id_number"),
-    "account": ("银行账号", "账号", "卡号", "bank_account"),
-    "amount": ("金额", "发放金额", "amount"),
-    "status": ("状态", "发放状态", "处理结果", "status"),
-    "reason": ("原因", "失败原因", "备注", "reason"),
-    "benefit": ("项目",),
-    "period": ("所属期",),
-    "kind": ("类型",),
-}
+KIND_KEY = "bank_return"
 OK_WORDS = {"成功", "已发放", "已入账", "paid", "success", "ok", "0"}
 FAIL_WORDS = {"失败", "退票", "发放失败", "failed", "fail", "1"}
 KIND_BY_LABEL = {label: key for key, label in PayrollLine.Kind.choices}
+CHUNK = 5000
+MESSAGE_ROWS = 20  # problem rows named in a refusal's message; the error workbook has them all
+
+COLUMNS = (
+    Column("id_number", "身份证号码", False, ("身份证号", "证件号码", "公民身份号码", "id_number"),
+           "18位身份证号码；与“银行账号”至少填一列", 22),
+    Column("account", "银行账号", False, ("账号", "卡号", "银行卡号", "bank_account"), "没有身份证号码列时按账号匹配", 24),
+    Column("amount", "金额", True, ("发放金额", "金额（元）", "amount"), "元，两位小数；必须与发放明细一致", 12),
+    Column("status", "状态", True, ("发放状态", "处理结果", "status"), "成功 / 已发放 / 已入账，或 失败 / 退票", 10),
+    Column("reason", "原因", False, ("失败原因", "备注", "reason"), "失败原因（记入发放明细）", 20),
+    Column("benefit", "项目", False, (), "一人有多个项目时用于区分", 16),
+    Column("period", "所属期", False, (), "YYYY-MM；一人有多个月份（补发）时用于区分", 10),
+    Column("kind", "类型", False, (), "正常 / 补发 / 追回 / 一次性", 8),
+    Column("line_id", "明细编号", False, (), "代发文件中的明细编号（若导出了该列，最可靠）", 12),
+)
+LABELS = {c.key: c.label for c in COLUMNS}
 
 
-def _table(data: bytes, name: str) -> list[list[str]]:
-    if len(data) > MAX_BYTES:
-        raise ValidationError("回盘文件过大")
-    if name.lower().endswith((".xlsx", ".xls", ".xlsm", ".ods")):
-        from python_calamine import CalamineWorkbook
+@dataclass(frozen=True)
+class Match:
+    """A row of the file matched to one line: what the bank says happened to it."""
 
-        try:
-            sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
-            rows = sheet.to_python(skip_empty_area=False)
-        except Exception as exc:  # a damaged or mislabelled workbook
-            raise ValidationError(f"无法读取Excel文件：{exc}") from exc
-        return [[_text(v) for v in row] for row in rows]
+    line_id: int
+    run_id: int
+    paid: bool
+    reason: str
+
+
+def amount_of(text: str) -> Decimal | None:
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030")
-    return [row for row in csv.reader(io.StringIO(text))]
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float):  # calamine gives numbers as floats; long digit strings as integers
-        return str(int(value)) if value.is_integer() and abs(value) >= 1e6 else repr(value)
-    return "" if value is None else str(value).strip()
-
-
-def read_return_file(data: bytes, name: str) -> list[dict[str, Any]]:
-    """Rows of a return file as dicts (``row`` = the row number a person sees in the file).
-    A totals row (合计) becomes ``{"totals": True, "amount": …}``; a 校验码 row is skipped."""
-    table = [r for r in _table(data, name) if any(c.strip() for c in r)]
-    if not table:
-        raise ValidationError("回盘文件是空的")
-    header = [h.strip() for h in table[0]]
-    where: dict[str, int] = {}
-    for key, names in HEADERS.items():
-        for i, h in enumerate(header):
-            if h in names:
-                where[key] = i
-                break
-    if "id_number" not in where and "account" not in where:
-        raise ValidationError("回盘文件缺少“身份证号码”或“银行账号”列")
-    for key in ("amount", "status"):
-        if key not in where:
-            raise ValidationError(f"回盘文件缺少“{HEADERS[key][0]}”列")
-    out: list[dict[str, Any]] = []
-    for number, raw in enumerate(table[1:], 2):
-        cells = [c.strip() for c in raw] + [""] * len(header)
-        row = {key: cells[i] for key, i in where.items()}
-        row["row"] = number
-        first = cells[0]
-        if first.startswith("校验码"):
-            continue
-        if first.startswith("合计") or row.get("id_number", "").startswith("合计") or row.get("account", "").startswith("合计"):
-            row["totals"] = True
-            found = re.search(r"(\d+)\s*笔", " ".join(cells))
-            row["count"] = int(found.group(1)) if found else None
-        out.append(row)
-    return out
-
-
-def _amount(text: str) -> Decimal | None:
-    try:
-        return Decimal(text.replace(",", "").replace("元", "")).quantize(Decimal("0.01"))
+        return Decimal(text.replace(",", "").replace("元", "").strip()).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         return None
 
 
-def match_rows(run: PayrollRun, rows: list[dict[str, Any]]) -> tuple[list[tuple[int, bool, str]], list[str]]:
-    """Match every row to exactly one line of the run. Returns ((line id, paid?, reason) per row,
-    problems). Any problem means the file must not be applied."""
-    lines = run.lines.values_list("pk", "elder__id_number", "bank_account", "benefit__name", "period", "kind", "amount")
+def candidate_runs(ctx: Context) -> list[PayrollRun]:
+    """The runs this file is matched against (see the module docstring). Raises FileRejected when
+    there is none, so the batch fails with the reason instead of reporting every row."""
+    link = ReturnFile.objects.select_related("run").filter(batch=ctx.batch).first() if ctx.batch is not None else None
+    if link is not None:
+        if link.run.status != rules.EXPORTED:
+            raise FileRejected(f"只有已导出的批次可以对账（{link.run}当前为“{link.run.get_status_display()}”），未作任何修改")
+        return [link.run]
+    runs = [r for r in PayrollRun.objects.visible_to(ctx.user).filter(status=rules.EXPORTED).select_related("county")
+            if code_in_area(ctx.user, r.county_code)]
+    if not runs:
+        raise FileRejected("您管辖的县(区)没有已导出、待对账的发放批次，未作任何修改")
+    return runs
+
+
+def _lines_by_key(runs: list[PayrollRun]) -> tuple[dict[str, list[tuple]], dict[str, list[tuple]], dict[int, tuple]]:
+    lines = PayrollLine.objects.filter(run__in=runs).values_list(
+        "pk", "run_id", "elder__id_number", "bank_account", "benefit__name", "period", "kind", "amount", "status",
+        "failure_reason",
+    )
     by_id: dict[str, list[tuple]] = defaultdict(list)
     by_account: dict[str, list[tuple]] = defaultdict(list)
-    for line in lines.iterator(chunk_size=5000):
-        by_id[line[1].upper()].append(line)
-        if line[2]:
-            by_account[line[2]].append(line)
-    problems: list[str] = []
-    matched: list[tuple[int, bool, str]] = []
+    by_pk: dict[int, tuple] = {}
+    for line in lines.iterator(chunk_size=CHUNK):
+        by_id[line[2].upper()].append(line)
+        if line[3]:
+            by_account[line[3]].append(line)
+        by_pk[line[0]] = line
+    return by_id, by_account, by_pk
+
+
+def validate(ctx: Context) -> Plan:
+    """Match every row to exactly one line; nothing is written. ``updated`` counts rows that change
+    a line's status, ``unchanged`` rows the line already has (a file imported twice changes nothing).
+    A row not in the run(s), a row repeating an earlier one, or a totals row that does not add up
+    refuses the whole file (``refuse``)."""
+    table = ctx.table
+    if not table.has("id_number") and not table.has("account") and not table.has("line_id"):
+        raise FileRejected("回盘文件缺少“身份证号码”或“银行账号”列，未作任何修改")
+    runs = candidate_runs(ctx)
+    by_id, by_account, by_pk = _lines_by_key(runs)
+    where = "本批次" if len(runs) == 1 else "待对账批次的"
+    plan = Plan()
+    matches: list[Match] = []
+    refusals: list[RowError] = []  # problems that refuse the whole file, in every mode
     used: dict[int, int] = {}
-    total = Decimal("0.00")
-    totals_row = None
-    data_rows = 0
-    for row in rows:
-        n = row["row"]
-        if row.get("totals"):
-            totals_row = row
+    total, data_rows, totals_row = Decimal("0.00"), 0, None
+    rows = list(table.records())
+    for index, (n, raw) in enumerate(rows):
+        if index % 2000 == 0:
+            ctx.progress(index / max(1, len(rows)))
+        row = {k: cell_text(v) for k, v in raw.items()}
+        first = cell_text(table.rows[index][1][0]) if table.rows[index][1] else ""
+        if first.startswith("校验码"):
+            continue
+        if any(v.startswith("合计") for v in (first, row.get("id_number", ""), row.get("account", ""))):
+            totals_row = (n, row, raw)
             continue
         data_rows += 1
-        amount = _amount(row.get("amount", ""))
+
+        def error(key: str, reason: str, *, whole_file: bool = False, _n: int = n, _row: dict = row) -> None:
+            problem = RowError(_n, LABELS[key], _row.get(key, ""), reason)
+            plan.errors.append(problem)
+            if whole_file:
+                refusals.append(problem)
+
+        amount = amount_of(row.get("amount", ""))
         if amount is None:
-            problems.append(f"第{n}行：金额“{row.get('amount', '')}”无法识别")
+            error("amount", f"第{n}行：金额“{row.get('amount', '')}”无法识别")
+        else:
+            total += amount
+        status = row.get("status", "").strip().lower()
+        readable = status in OK_WORDS or status in FAIL_WORDS
+        if not readable:
+            error("status", f"第{n}行：状态“{row.get('status', '')}”无法识别（应为 成功 或 失败）")
+        ident = compact(row.get("id_number", "")).upper()
+        account = compact(row.get("account", ""))
+        line_key = compact(row.get("line_id", ""))
+        if line_key:
+            found = by_pk.get(int(line_key)) if line_key.isdigit() else None
+            candidates = [found] if found else []
+            who = what = f"明细编号{line_key}"
+            key = "line_id"
+        elif ident:
+            who = mask_id_number(ident)
+            candidates, what, key = list(by_id.get(ident, [])), f"身份证号码{who}", "id_number"
+        elif account:
+            who = f"账号{rules.mask_account(account)}"
+            candidates, what, key = list(by_account.get(account, [])), f"银行账号{rules.mask_account(account)}", "account"
+        else:
+            error("id_number", f"第{n}行：身份证号码和银行账号都是空的")
             continue
-        total += amount
-        status = row.get("status", "").lower()
-        if status not in OK_WORDS and status not in FAIL_WORDS:
-            problems.append(f"第{n}行：状态“{row.get('status', '')}”无法识别（应为 成功/失败）")
-            continue
-        ident = row.get("id_number", "").upper()
-        candidates = by_id.get(ident, []) if ident else by_account.get(row.get("account", ""), [])
-        who = mask_id_number(ident) if ident else f"账号{row.get('account', '')}"
+        narrowed = []
         if row.get("benefit"):
-            candidates = [c for c in candidates if c[3] == row["benefit"]]
+            candidates = [c for c in candidates if c[4] == row["benefit"]]
+            narrowed.append(f"项目“{row['benefit']}”")
         if row.get("period"):
-            candidates = [c for c in candidates if f"{c[4]:%Y-%m}" == row["period"][:7]]
+            candidates = [c for c in candidates if f"{c[5]:%Y-%m}" == row["period"][:7]]
+            narrowed.append(f"所属期{row['period'][:7]}")
         if row.get("kind"):
-            candidates = [c for c in candidates if c[5] == KIND_BY_LABEL.get(row["kind"], row["kind"])]
+            candidates = [c for c in candidates if c[6] == KIND_BY_LABEL.get(row["kind"], row["kind"])]
+            narrowed.append(f"类型{row['kind']}")
         if not candidates:
-            problems.append(f"第{n}行：{who} 不在本批次中")
+            detail = f"（{'、'.join(narrowed)}）" if narrowed else ""
+            error(key, f"第{n}行：{what}{detail} 不在{where}发放名单中", whole_file=True)
             continue
-        same = [c for c in candidates if c[6] == amount]
-        if not same:
-            problems.append(f"第{n}行：{who} 金额不符（文件{amount}，批次{'、'.join(str(c[6]) for c in candidates)}）")
+        if amount is None or not readable:
             continue
-        free = [c for c in same if c[0] not in used]
+        same = [c for c in candidates if c[7] == amount]
+        # A row for a line an earlier row already reported is a duplicate, whatever its amount.
+        free = [c for c in (same or candidates) if c[0] not in used]
         if not free:
-            problems.append(f"第{n}行：{who} 与第{used[same[0][0]]}行重复")
+            error(key, f"第{n}行与第{used[(same or candidates)[0][0]]}行重复（{what}）", whole_file=True)
+            continue
+        if not same:
+            error("amount", f"第{n}行：{what} 金额不符（文件{amount}元，发放明细{'、'.join(str(c[7]) for c in candidates)}元）")
             continue
         line = free[0]
         used[line[0]] = n
-        ok = status in OK_WORDS
-        matched.append((line[0], ok, "" if ok else (row.get("reason") or "银行退回")))
+        paid = status in OK_WORDS
+        reason = "" if paid else (row.get("reason") or "银行退回")[:200]
+        target = PayrollLine.Status.PAID if paid else PayrollLine.Status.FAILED
+        if line[8] == target and line[9] == reason:
+            plan.unchanged += 1
+        else:
+            plan.updated += 1
+            matches.append(Match(line[0], line[1], paid, reason))
+            if len(plan.changes) < 50:
+                plan.changes.append({"row": n, "who": who, "fields": [
+                    ["发放状态", PayrollLine.Status(line[8]).label, target.label],
+                    *([["失败原因", line[9] or "（空）", reason]] if reason else []),
+                ]})
     if totals_row is not None:
-        expected = _amount(totals_row.get("amount", ""))
+        # A totals row that disagrees with the rows means the file itself is wrong (cut short, edited).
+        n, row, _ = totals_row
+        expected = amount_of(row.get("amount", ""))
         if expected is not None and expected != total:
-            problems.append(f"合计行金额{expected}与明细合计{total}不符")
-        if totals_row.get("count") is not None and totals_row["count"] != data_rows:
-            problems.append(f"合计行笔数{totals_row['count']}与明细笔数不符")
-    return matched, problems
+            problem = RowError(n, LABELS["amount"], row.get("amount", ""),
+                               f"第{n}行（合计行）：合计金额{expected}元与明细合计{total}元不符")
+            plan.errors.append(problem)
+            refusals.append(problem)
+        counted = re.search(r"(\d+)\s*笔", " ".join(row.values()))
+        if counted and int(counted.group(1)) != data_rows:
+            problem = RowError(n, "合计", counted.group(0), f"第{n}行（合计行）：合计笔数{counted.group(1)}与明细{data_rows}笔不符")
+            plan.errors.append(problem)
+            refusals.append(problem)
+    if refusals:
+        refuse(ctx, plan, refusals)
+    plan.payload = {"matches": matches, "runs": [r.pk for r in runs]}
+    ctx.progress(1.0)
+    return plan
+
+
+def refuse(ctx: Context, plan: Plan, refusals: list[RowError]) -> NoReturn:
+    """Refuse the whole file, in every mode (issue 8, "Bad input": unknown lines, duplicate lines, wrong
+    totals): raise FileRejected naming the rows, so the engine fails the batch with that message and
+    applies nothing. First the batch keeps what the engine keeps for a checked file — counts, the
+    preview's problem rows and the error workbook (every problem row, the others included) — so the
+    clerk sees each problem on the batch page and can fix the file and upload it again."""
+    shown = "；".join(e.reason for e in refusals[:MESSAGE_ROWS])
+    more = f"……共{len(refusals)}处，见错误清单" if len(refusals) > MESSAGE_ROWS else ""
+    others = len({e.row for e in plan.errors} - {e.row for e in refusals})
+    also = f"（另有{others}行其他问题，见错误清单）" if others else ""
+    message = f"回盘文件未导入，未作任何修改：{shown}{more}{also}。请改正后重新上传整个文件"
+    batch, table = ctx.batch, ctx.table
+    if batch is not None:
+        from imports.reports import write_error_workbook
+        from imports.services import PREVIEW_ERRORS
+
+        batch.counts = {"new": 0, "updated": 0, "unchanged": 0, "error": plan.error_rows}
+        batch.preview = {
+            "rows": len(table.rows), "header_row": table.header_row, "unknown_columns": table.unknown_columns,
+            "changes": [], "errors": [e.as_dict() for e in sorted(plan.errors, key=lambda e: e.row)[:PREVIEW_ERRORS]],
+            "written": {},
+        }
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
+            write_error_workbook(Path(tmp.name), table, plan.errors, [message])
+            # the old workbook (if any) is not deleted: a refusal while committing is rolled back
+            with open(tmp.name, "rb") as fh:
+                batch.error_report.save(f"batch-{batch.pk}-errors.xlsx", File(fh), save=False)
+        batch.save(update_fields=["counts", "preview", "error_report"])
+    raise FileRejected(message)
+
+
+def commit(ctx: Context, plan: Plan) -> dict:
+    """Apply the matched rows (inside the engine's transaction): per (status, reason) one INSERT …
+    SELECT of the line events and one UPDATE per chunk of ids; then every run with no pending line
+    left moves 已导出 → 已对账, recorded with the uploader."""
+    from .services import transition
+
+    matches: list[Match] = plan.payload["matches"]
+    runs = {r.pk: r for r in PayrollRun.objects.select_for_update().filter(pk__in=plan.payload["runs"])}
+    for run in runs.values():
+        if run.status != rules.EXPORTED:
+            raise FileRejected(f"{run}已不是“已导出”状态（当前为“{run.get_status_display()}”），未作任何修改")
+    actor = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
+    source = f"回盘文件 {ctx.batch.filename}（导入批次 {ctx.batch.pk}）"[:120] if ctx.batch is not None else "回盘文件"
+    groups: dict[tuple[bool, str], list[int]] = defaultdict(list)
+    for m in matches:
+        groups[(m.paid, m.reason)].append(m.line_id)
+    now = timezone.now()
+    paid = failed = 0
+    for (ok, reason), ids in groups.items():
+        target = PayrollLine.Status.PAID if ok else PayrollLine.Status.FAILED
+        for i in range(0, len(ids), CHUNK):
+            chunk = PayrollLine.objects.filter(pk__in=ids[i:i + CHUNK])
+            record_line_events(chunk, kind=target, to_status=target, reason=reason, source=source, user=actor, at=now)
+            n = chunk.update(status=target, failure_reason=reason)
+            paid, failed = (paid + n, failed) if ok else (paid, failed + n)
+    per_run: dict[str, dict[str, int]] = {}
+    for run in runs.values():
+        pending = run.lines.filter(status=PayrollLine.Status.PENDING).count()
+        mine = [m for m in matches if m.run_id == run.pk]
+        summary = {"paid": sum(m.paid for m in mine), "failed": sum(not m.paid for m in mine), "pending": pending}
+        per_run[str(run.pk)] = summary
+        record(actor=ctx.user, event="payouts.reconcile", obj=run, region_code=run.county_code,
+               detail={**summary, "batch": getattr(ctx.batch, "pk", None)})
+        if pending == 0:
+            transition(run, rules.RECONCILED, ctx.user,
+                       f"回盘对账：成功{summary['paid']}笔，失败{summary['failed']}笔（导入批次{getattr(ctx.batch, 'pk', '')}）")
+    return {"paid": paid, "failed": failed, "runs": per_run}
+
+
+def record_line_events(lines: Any, *, kind: str, to_status: str, reason: str = "", source: str = "", user: Any = None,
+                       at: Any = None) -> int:
+    """One ``PayrollLineEvent`` per line of ``lines`` (a queryset), in one INSERT … SELECT, before the
+    caller changes them: the from-status is read from the row. No per-row trigger, no Python loop."""
+    from .generation import insert_ignoring_conflicts
+
+    at = at or timezone.now()
+    return insert_ignoring_conflicts(PayrollLineEvent, {
+        "line": F("pk"), "run": F("run_id"), "kind": Value(str(kind)), "from_status": F("status"),
+        "to_status": Value(str(to_status)), "reason": Value(reason[:200]), "source": Value(source[:120]),
+        # a typed NULL: an untyped one in the derived table would be text to PostgreSQL
+        "user": Cast(Value(getattr(user, "pk", None)), output_field=models.IntegerField()),
+        "at": Value(at, output_field=models.DateTimeField()),
+    }, lines, on_conflict=False)
+
+
+# Needs the reconcile permission (财务审核) on top of the import engine's upload permission.
+KIND = ImporterKind(
+    KIND_KEY, "银行回盘（发放结果）", COLUMNS, validate, commit, ("payouts.reconcile_payrollrun",),
+    "银行退回的代发结果：按身份证号码（或银行账号、明细编号）匹配已导出批次的发放明细，标记为已发放或发放失败；"
+    "有不在批次中的行、重复的行，或合计行与明细不符，则整个文件不导入；金额不符等问题行只报告、不导入",
+    "银行回盘文件模板",
+)
+
+
+def register_importers() -> None:
+    register(KIND)

@@ -11,7 +11,7 @@ from django.db.models.functions import Substr
 from regions.models import Region
 from regions.scoping import area_prefixes
 
-from .models import PayrollLine, PayrollRun
+from .models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile
 
 
 def sees_whole_county(user: Any, run: PayrollRun) -> bool:
@@ -66,3 +66,22 @@ def monthly_report(user: Any) -> list[dict[str, Any]]:
          "total": Decimal(r["total"] or 0).quantize(Decimal("0.01"))}
         for r in qs
     ]
+
+
+def run_history(run: PayrollRun) -> list[Any]:
+    """The run's field changes (django-simple-history), newest first, as readable entries."""
+    from eligibility.history import history_entries
+
+    return history_entries(run, limit=50)
+
+
+def return_files(user: Any, run: PayrollRun) -> list[Any]:
+    """The bank return files uploaded from this run's page (import batches), newest first."""
+    if not user.has_perm("imports.view_importbatch"):
+        return []
+    return list(ReturnFile.objects.filter(run=run).select_related("batch", "batch__uploaded_by").order_by("-batch__created_at"))
+
+
+def line_events(line: PayrollLine) -> list[PayrollLineEvent]:
+    """A line's status changes (bank return, carried into a later run), oldest first."""
+    return list(PayrollLineEvent.objects.filter(line=line).select_related("user").order_by("at", "id"))

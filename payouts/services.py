@@ -5,7 +5,6 @@ nothing (STYLE.md 6a)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +22,7 @@ from regions.models import Region
 from regions.scoping import code_in_area
 
 from . import generation, rules
-from .models import CheckItem, PayrollLine, PayrollRun, PayrollTransition
+from .models import PayrollLine, PayrollRun, PayrollTransition
 
 
 
@@ -43,10 +42,13 @@ def _lock(name: str) -> None:
 
 
 def _no_jit() -> None:
-    """JIT compiling each big INSERT … SELECT costs ~1 s and gains nothing on these plans (measured)."""
+    """JIT compiling each big INSERT … SELECT costs ~1 s and gains nothing on these plans (measured).
+    More memory per hash for this transaction only: the anti-joins and the totals over a million
+    lines then hash in memory instead of sorting to disk or falling back to nested loops."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '128MB'")
 
 
 def _analyze() -> None:
@@ -58,14 +60,24 @@ def _analyze() -> None:
             cursor.execute("ANALYZE payouts_payrollline")
 
 
-def _transition(run: PayrollRun, target: str, actor: Any, note: str = "") -> None:
+def transition(run: PayrollRun, target: str, actor: Any, note: str = "") -> None:
+    """Move ``run`` to ``target`` (saved, so its history records who) and write the transition row
+    and the audit event. The caller has checked the state machine and the permission."""
     previous = run.status
     run.status = target
+    _attribute(run, actor)
     run.save()
     PayrollTransition.objects.create(run=run, from_status=previous, to_status=target,
                                      user=actor if getattr(actor, "is_authenticated", False) else None, note=note)
     record(actor=actor, event=f"payouts.{target}", obj=run, region_code=run.county_code,
            detail={"from": previous, "to": target, "note": note})
+
+
+def _attribute(run: PayrollRun, actor: Any) -> None:
+    """The run's history row names the acting user also outside a web request (CLI, Celery), where
+    simple-history's request middleware cannot."""
+    if getattr(actor, "is_authenticated", False):
+        run._history_user = actor
 
 
 def _require(actor: Any, run: PayrollRun, target: str) -> None:
@@ -78,16 +90,19 @@ def _require(actor: Any, run: PayrollRun, target: str) -> None:
         raise PermissionDenied("您没有此操作的权限")
 
 
+CASH_KINDS = (Benefit.PaymentKind.MONTHLY, Benefit.PaymentKind.ONE_OFF)
+
+
 def monthly_benefits(codes: list[str] | None = None) -> list[Benefit]:
-    """The monthly cash benefits of a run: the named ones (even if no longer active: a retired
-    benefit may still owe arrears or recoveries), else every active one."""
-    qs = Benefit.objects.filter(payment_kind=Benefit.PaymentKind.MONTHLY).order_by("code")
+    """The cash benefits of a run — monthly (按月发放) and one-off (一次性发放): the named ones (even
+    if no longer active: a retired benefit may still owe arrears or recoveries), else every active one."""
+    qs = Benefit.objects.filter(payment_kind__in=CASH_KINDS).order_by("code")
     if not codes:
         return list(qs.filter(is_active=True))
     found = list(qs.filter(code__in=codes))
     missing = sorted(set(codes) - {b.code for b in found})
     if missing:
-        raise ValidationError(f"没有这些按月发放的项目：{'、'.join(missing)}")
+        raise ValidationError(f"没有这些现金发放的项目：{'、'.join(missing)}")
     return found
 
 
@@ -134,7 +149,7 @@ def payroll_generate(
             generation.delete_stale_lines(run, benefits)
             note = "重新生成"
         _analyze()
-        counts = generation.insert_lines(run, benefits, progress)
+        counts = generation.insert_lines(run, benefits, progress, actor=_user(actor))
         _analyze()  # again: the checks join the lines just inserted
         checks = generation.insert_checks(run)
         run.totals = compute_totals(run)
@@ -142,6 +157,7 @@ def payroll_generate(
         run.totals["checks"] = checks
         run.generated_at = now
         run.progress = {"step": "完成", "done": 1, "total": 1}
+        _attribute(run, actor)
         run.save()
         PayrollTransition.objects.create(run=run, from_status="" if note == "生成" else rules.DRAFT, to_status=rules.DRAFT,
                                          user=run.created_by if note == "生成" else _user(actor), note=note)
@@ -165,17 +181,22 @@ def compute_totals(run: PayrollRun) -> dict[str, Any]:
 
 
 def compute_totals_of(lines: Any) -> dict[str, Any]:
-    """One GROUP BY over (benefit, township, kind) — a few hundred groups — summed up in Python."""
-    groups = (
+    """One GROUP BY over (benefit, township, kind) — a few hundred groups — summed up in Python.
+    Grouped by the benefit's id, not its code and name: narrow keys let PostgreSQL hash-aggregate
+    a million lines in memory instead of sorting them on disk (measured 4.7 s → ~1 s at 1M)."""
+    groups = list(
         lines.annotate(t=Substr("region_code", 1, 9))
-        .values("benefit__code", "benefit__name", "t", "kind").annotate(n=Count("id"), total=Sum("amount")).order_by()
+        .values("benefit_id", "t", "kind").annotate(n=Count("id"), total=Sum("amount")).order_by()
     )
+    names = {pk: (code, name) for pk, code, name in
+             Benefit.objects.filter(pk__in={g["benefit_id"] for g in groups}).values_list("pk", "code", "name")}
     count, total = 0, Decimal("0")
     by: dict[str, dict[Any, list]] = {"kind": {}, "benefit": {}, "township": {}}
     for g in groups:
         n, amount = g["n"], Decimal(g["total"] or 0)
         count, total = count + n, total + amount
-        for key, value in (("kind", g["kind"]), ("benefit", (g["benefit__code"], g["benefit__name"])), ("township", g["t"])):
+        benefit = names.get(g["benefit_id"], (str(g["benefit_id"]), str(g["benefit_id"])))
+        for key, value in (("kind", g["kind"]), ("benefit", benefit), ("township", g["t"])):
             slot = by[key].setdefault(value, [0, Decimal("0")])
             slot[0] += n
             slot[1] += amount
@@ -195,7 +216,7 @@ def payroll_submit(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRun
         if not run.lines.exists():
             raise ValidationError("批次没有发放明细，不能提交")
         run.submitted_by = actor
-        _transition(run, rules.SUBMITTED, actor, note)
+        transition(run, rules.SUBMITTED, actor, note)
     return run
 
 
@@ -205,7 +226,7 @@ def payroll_return(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRun
         run = PayrollRun.objects.select_for_update().get(pk=run.pk)
         _require(actor, run, rules.DRAFT)
         run.submitted_by = None
-        _transition(run, rules.DRAFT, actor, note or "退回")
+        transition(run, rules.DRAFT, actor, note or "退回")
     return run
 
 
@@ -238,7 +259,7 @@ def payroll_approve(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRu
         if open_n:
             raise ValidationError(f"还有{open_n}项审核前检查未确认")
         run.approved_by = actor
-        _transition(run, rules.APPROVED, actor, note)
+        transition(run, rules.APPROVED, actor, note)
     return run
 
 
@@ -255,48 +276,51 @@ def payroll_mark_exported(*, actor: Any, run: PayrollRun, file_format: str) -> P
         if actor is not None and not (actor.has_perm("payouts.export_payrollrun") and code_in_area(actor, run.county_code)):
             raise PermissionDenied("您没有导出权限")
         if run.status == rules.APPROVED:
-            _transition(run, rules.EXPORTED, actor, f"导出银行文件（{file_format}）")
+            transition(run, rules.EXPORTED, actor, f"导出银行文件（{file_format}）")
         else:
             record(actor=actor, event="payouts.export", obj=run, region_code=run.county_code,
                    detail={"format": file_format})
     return run
 
 
-def payroll_reconcile(*, actor: Any, run: PayrollRun, rows: list[dict[str, Any]], filename: str = "") -> dict[str, Any]:
-    """Apply a bank return file (rows already parsed by ``reconciliation.read_return_file``).
+def payroll_reconcile_upload(*, actor: Any, run: PayrollRun, file: Any, filename: str = "", mode: str = "skip",
+                             enqueue: bool = True) -> Any:
+    """Hand a bank return file for ``run`` to the import engine (kind ``bank_return``): the batch is
+    kept and tied to the run (``ReturnFile``) in one transaction; validation is queued after commit.
+    The clerk then sees the engine's preview and confirms there (imports.services.batch_confirm).
+    Refuses a run that is not 已导出, or an actor without the reconcile permission in its county."""
+    from imports import services as imports_services
 
-    The whole file is matched first; any mismatch (unknown line, different amount, a line twice,
-    totals that do not add up) refuses the file with the list of problems and changes nothing.
-    Otherwise lines become paid or failed; with no pending line left the run is 已对账."""
-    from .reconciliation import match_rows
+    from .models import ReturnFile
+    from .reconciliation import KIND_KEY
 
+    if actor is None or not (actor.has_perm("payouts.reconcile_payrollrun") and code_in_area(actor, run.county_code)):
+        raise PermissionDenied("您没有对账权限")
+    if run.status != rules.EXPORTED:
+        raise ValidationError(f"只有已导出的批次可以对账（当前为“{run.get_status_display()}”）")
     with transaction.atomic():
-        run = PayrollRun.objects.select_for_update().get(pk=run.pk)
-        if actor is not None and not (actor.has_perm("payouts.reconcile_payrollrun") and code_in_area(actor, run.county_code)):
-            raise PermissionDenied("您没有对账权限")
-        if run.status != rules.EXPORTED:
-            raise ValidationError(f"只有已导出的批次可以对账（当前为“{run.get_status_display()}”）")
-        matched, problems = match_rows(run, rows)
-        if problems:
-            raise ValidationError([f"回盘文件未导入，未作任何修改：共{len(problems)}个问题", *problems[:50]])
-        paid = [pk for pk, ok, _ in matched if ok]
-        by_reason: dict[str, list[int]] = defaultdict(list)
-        for pk, ok, reason in matched:
-            if not ok:
-                by_reason[reason or "银行退回"].append(pk)
-        for i in range(0, len(paid), 5000):
-            PayrollLine.objects.filter(pk__in=paid[i:i + 5000]).update(status=PayrollLine.Status.PAID, failure_reason="")
-        for reason, ids in by_reason.items():
-            for i in range(0, len(ids), 5000):
-                PayrollLine.objects.filter(pk__in=ids[i:i + 5000]).update(
-                    status=PayrollLine.Status.FAILED, failure_reason=reason[:200])
-        failed = sum(len(v) for v in by_reason.values())
-        summary = {"paid": len(paid), "failed": failed, "pending": run.lines.filter(status=PayrollLine.Status.PENDING).count(),
-                   "file": filename}
-        record(actor=actor, event="payouts.reconcile", obj=run, region_code=run.county_code, detail=summary)
-        if summary["pending"] == 0:
-            _transition(run, rules.RECONCILED, actor, f"回盘对账：成功{len(paid)}笔，失败{failed}笔")
-    return summary
+        batch = imports_services.batch_create(actor=actor, kind=KIND_KEY, file=file, filename=filename, mode=mode,
+                                              enqueue=enqueue)
+        ReturnFile.objects.create(batch=batch, run=run)
+    return batch
+
+
+def payroll_reconcile_file(*, actor: Any, run: PayrollRun, path: Any, mode: str = "skip", dry_run: bool = False) -> Any:
+    """The whole engine flow at once, for the command line: upload, validate the whole file, and —
+    unless ``dry_run`` or there is nothing to apply — confirm and commit. Returns the import batch
+    (status, counts, preview["errors"], preview["written"]); rows with problems are reported in it,
+    not applied; in strict mode (``mode="strict"``) any problem means nothing is applied."""
+    from imports import services as imports_services
+    from imports.models import ImportBatch
+
+    batch = payroll_reconcile_upload(actor=actor, run=run, file=path, mode=mode, enqueue=False)
+    batch = imports_services.batch_validate(batch_id=batch.pk)
+    if dry_run or batch.status != ImportBatch.Status.READY or not batch.can_confirm:
+        return batch
+    imports_services.batch_confirm(actor=actor, batch=batch)
+    # The confirm queued the commit task after its transaction; committing here too is safe: a
+    # batch commits only from 导入中, under a row lock, so whichever comes second does nothing.
+    return imports_services.batch_commit(batch_id=batch.pk)
 
 
 def payroll_close(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRun:
@@ -304,7 +328,7 @@ def payroll_close(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRun:
     with transaction.atomic():
         run = PayrollRun.objects.select_for_update().get(pk=run.pk)
         _require(actor, run, rules.CLOSED)
-        _transition(run, rules.CLOSED, actor, note)
+        transition(run, rules.CLOSED, actor, note)
     return run
 
 

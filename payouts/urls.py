@@ -9,6 +9,7 @@ urlpatterns = [
     path("generate/", views.RunGenerateView.as_view(), name="run_generate"),
     path("report/", views.MonthlyReportView.as_view(), name="report"),
     path("<int:pk>/", views.RunDetailView.as_view(), name="run_detail"),
+    path("lines/<int:pk>/", views.LineDetailView.as_view(), name="line_detail"),
     path("<int:pk>/lines/", views.RunLinesView.as_view(), name="run_lines"),
     path("<int:pk>/submit/", views.RunSubmitView.as_view(), name="run_submit"),
     path("<int:pk>/return/", views.RunReturnView.as_view(), name="run_return"),

@@ -17,7 +17,7 @@ from regions.mixins import AreaScopedMixin
 
 from . import exports, selectors, services
 from .forms import GenerateForm, LineFilterForm, ReconcileForm
-from .models import PayrollRun
+from .models import PayrollLine, PayrollRun
 
 
 def _messages_of(exc: Exception) -> str:
@@ -80,6 +80,8 @@ class RunDetailView(AreaScopedMixin, DetailView):
             checks_open=run.checks.filter(acknowledged_by__isnull=True).count(),
             checks_total=run.checks.count(),
             transitions=run.transitions.select_related("user"),
+            history=selectors.run_history(run),
+            return_files=selectors.return_files(user, run),
             reconcile_form=kwargs.get("reconcile_form") or ReconcileForm(),
             can=self._can(run, user),
         )
@@ -107,7 +109,6 @@ class _RunAction(RunDetailView):
         self.object = self.get_object()
         if not request.user.has_perm(self.action_permission):
             raise PermissionDenied
-        extra = {}
         try:
             messages.success(request, self.act(self.object))
             self.object = self.get_object()
@@ -115,9 +116,7 @@ class _RunAction(RunDetailView):
             messages.error(request, _messages_of(exc))
         except PermissionDenied as exc:
             messages.error(request, str(exc) or "无权操作")
-        if getattr(self, "form", None) is not None:
-            extra["reconcile_form"] = self.form
-        return self.render_to_response(self.get_context_data(**extra))
+        return self.render_to_response(self.get_context_data())
 
     def act(self, run) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -165,19 +164,31 @@ class RunCloseView(_RunAction):
 
 
 class RunReconcileView(_RunAction):
+    """Upload the bank's return file for this run: it goes through the import engine (validate the
+    whole file → preview → confirm), so the clerk lands on the import batch's page."""
+
     action_permission = "payouts.reconcile_payrollrun"
 
-    def act(self, run):
-        from .reconciliation import read_return_file
+    def post(self, request, pk):
+        self.object = run = self.get_object()
+        if not request.user.has_perm(self.action_permission):
+            raise PermissionDenied
+        self.form = ReconcileForm(request.POST, request.FILES)
+        if self.form.is_valid():
+            from imports.reading import FileRejected
 
-        self.form = ReconcileForm(self.request.POST, self.request.FILES)
-        if not self.form.is_valid():
-            raise ValidationError("请选择 .csv 或 .xlsx 格式的回盘文件")
-        upload = self.form.cleaned_data["file"]
-        rows = read_return_file(upload.read(), upload.name)
-        summary = services.payroll_reconcile(actor=self.request.user, run=run, rows=rows, filename=upload.name)
-        self.form = None
-        return f"对账完成：成功{summary['paid']}笔，失败{summary['failed']}笔，待回盘{summary['pending']}笔"
+            upload = self.form.cleaned_data["file"]
+            try:
+                batch = services.payroll_reconcile_upload(actor=request.user, run=run, file=upload, filename=upload.name,
+                                                          mode=self.form.cleaned_data["mode"])
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, _messages_of(exc))
+            except FileRejected as exc:
+                self.form.add_error("file", str(exc))
+            else:
+                messages.success(request, "回盘文件已上传，正在校验；请核对预览后确认导入")
+                return HttpResponseRedirect(reverse("imports:batch_detail", args=[batch.pk]))
+        return self.render_to_response(self.get_context_data(reconcile_form=self.form))
 
 
 class RunExportView(RunDetailView):
@@ -241,6 +252,23 @@ class RunLinesView(RunDetailView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(filter_form=form, page_obj=page, lines=page.object_list, query_string=query.urlencode())
+        return context
+
+
+class LineDetailView(AreaScopedMixin, DetailView):
+    """One payment line and its history: generated, carried, paid or failed by the bank's return."""
+
+    model = PayrollLine
+    permission_required = "payouts.view_payrollline"
+    template_name = "payouts/line_detail.html"
+    context_object_name = "line"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("run", "run__county", "elder", "benefit")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["events"] = selectors.line_events(self.object)
         return context
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from facilities import services
 from facilities.models import Admission, Bed
+from tests.concurrency import race, require_postgres
 from tests.conftest import VILLAGE
 from tests.factories import ElderFactory
 
@@ -19,35 +18,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _require_postgres():
-    if connection.vendor != "postgresql":
-        reason = "needs PostgreSQL row locks and concurrent transactions; SQLite serialises writers"
-        print(f"\nSKIP concurrency: {reason}")
-        pytest.skip(reason)
+    require_postgres("needs PostgreSQL row locks and concurrent transactions; SQLite serialises writers")
 
 
 def _race(jobs):
-    """Run the jobs in two threads released together by a barrier; each on its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
-
-    def run(job):
-        from django.db import connections
-
-        try:
-            barrier.wait()
-            job()
-            outcomes.append("ok")
-        except Exception as exc:  # noqa: BLE001
-            outcomes.append(f"{type(exc).__name__}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return sorted(outcomes)
+    """Run the jobs in threads released together by a barrier; each on its own connection."""
+    return race(jobs, timeout=60)
 
 
 def test_two_admissions_to_one_bed_at_once_exactly_one_wins(regions, county_admin):

@@ -20,9 +20,9 @@ _accounts = iter(range(10**6))
 
 def benefit(code: str = "age_pay", *, automatic: bool = True, tiers=((80, 90, "100"), (90, None, "200")),
             effective_from: dt.date = dt.date(2025, 1, 1), effective_to: dt.date | None = None,
-            county: str = COUNTY) -> Benefit:
+            county: str = COUNTY, payment_kind: str = "monthly") -> Benefit:
     b, _ = Benefit.objects.get_or_create(code=code, defaults={
-        "name": "高龄津贴（测试）" if code == "age_pay" else code, "service_type": "material", "payment_kind": "monthly",
+        "name": "高龄津贴（测试）" if code == "age_pay" else code, "service_type": "material", "payment_kind": payment_kind,
         "enrolment_mode": "automatic" if automatic else "verified",
     })
     add_rules(b, tiers, effective_from=effective_from, effective_to=effective_to, county=county)
@@ -78,7 +78,7 @@ def paid_out(run: PayrollRun, admin, reviewer, *, to: str = "exported") -> Payro
     run = services.payroll_mark_exported(actor=reviewer, run=run, file_format="csv")
     if to in ("reconciled", "closed"):
         run.lines.update(status="paid")
-        services._transition(run, "reconciled", reviewer, "test")
+        services.transition(run, "reconciled", reviewer, "test")
     if to == "closed":
         run = services.payroll_close(actor=reviewer, run=run)
     return run
@@ -98,3 +98,9 @@ def matrix_runs(request):
     own = generate()
     other = services.payroll_generate(county_code="141002000000", period=PERIOD)
     return own, other
+
+
+def matrix_lines(request):
+    """(own-county line, other-county line) for the authorization matrix."""
+    own, other = matrix_runs(request)
+    return own.lines.get(), other.lines.get()

@@ -2,56 +2,27 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from payouts.models import PayrollLine, PayrollRun
 from payouts.tasks import generate_run
 from tests.celery_helpers import real_worker_if_broker
+from tests.concurrency import race, require_postgres
 from tests.conftest import COUNTY, ensure_regions
 
 from .helpers import PERIOD, benefit, elder, enrol, generate
 
 
-def _race(jobs):
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
-
-    def run(job):
-        from django.db import connections
-
-        try:
-            barrier.wait()
-            job()
-            outcomes.append("ok")
-        except Exception as exc:  # noqa: BLE001
-            outcomes.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_generations_at_once_leave_one_run_and_one_set_of_lines():
-    if connection.vendor != "postgresql":
-        reason = "needs PostgreSQL advisory locks and concurrent transactions; SQLite serialises writers"
-        print(f"\nSKIP concurrency: {reason}")
-        pytest.skip(reason)
+    require_postgres("needs PostgreSQL advisory locks and concurrent transactions; SQLite serialises writers")
     ensure_regions()
     b = benefit()
     elders = [elder() for _ in range(30)]
     for e in elders:
         enrol(e, b)
-    outcomes = _race([generate, generate, generate])
+    outcomes = race([generate, generate, generate])
     assert outcomes == ["ok", "ok", "ok"]
     assert PayrollRun.objects.count() == 1
     assert PayrollLine.objects.count() == 30

@@ -77,7 +77,7 @@ def test_only_a_draft_can_be_regenerated_and_a_closed_month_is_refused(regions):
     paid_out_closed.lines.update(status="paid")
     from payouts import services
 
-    services._transition(run, "reconciled", reviewer)
+    services.transition(run, "reconciled", reviewer)
     services.payroll_close(actor=reviewer, run=run)
     before = PayrollLine.objects.count()
     with pytest.raises(ValidationError, match="已关闭"):

@@ -84,11 +84,13 @@ def test_exporting_a_draft_from_the_page_is_refused_with_a_message(client, finan
     assert PayrollRun.objects.get(pk=run.pk).status == "draft"
 
 
-def test_a_return_file_uploaded_on_the_run_page_reconciles_it(client, finance_reviewer, run):
+def test_a_return_file_uploaded_on_the_run_page_reconciles_it_after_the_preview(
+        client, finance_reviewer, run, settings, tmp_path, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from .helpers import admin_and_reviewer
 
+    settings.MEDIA_ROOT = tmp_path / "media"
     admin, reviewer = admin_and_reviewer()
     run = paid_out(run, admin, reviewer)
     rows = "身份证号码,金额,状态,原因\n" + "\n".join(
@@ -96,10 +98,17 @@ def test_a_return_file_uploaded_on_the_run_page_reconciles_it(client, finance_re
         for line in run.lines.select_related("elder")
     )
     client.force_login(finance_reviewer)
-    html = client.post(reverse("payouts:run_reconcile", args=[run.pk]),
-                       {"file": SimpleUploadedFile("r.csv", rows.encode())}).content.decode()
-    assert "对账完成：成功2笔，失败1笔" in html
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("payouts:run_reconcile", args=[run.pk]),
+                               {"file": SimpleUploadedFile("r.csv", rows.encode())}, follow=True)
+    html = response.content.decode()
+    assert "回盘文件已上传" in html and "银行回盘" in html
+    assert PayrollRun.objects.get(pk=run.pk).status == "exported"  # nothing before the clerk confirms
+    batch = response.context["batch"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:batch_confirm", args=[batch.pk]))
     assert PayrollRun.objects.get(pk=run.pk).status == "reconciled"
+    assert run.lines.filter(status="paid").count() == 2 and run.lines.filter(status="failed").count() == 1
 
 
 def test_the_elder_page_shows_the_payment_history(client, officer, run):
@@ -143,3 +152,10 @@ def test_the_admin_shows_runs_and_lines_read_only_within_the_area(client, county
 
     assert not admin.site._registry[PayrollRun].has_change_permission(None)
     assert not admin.site._registry[PayrollLine].has_delete_permission(None)
+
+
+def test_the_admin_shows_a_line_with_its_status_changes(client, superuser, run):
+    line = run.lines.first()
+    client.force_login(superuser)
+    response = client.get(reverse("admin:payouts_payrollline_change", args=[line.pk]))
+    assert response.status_code == 200 and "发放明细状态变更" in response.content.decode()

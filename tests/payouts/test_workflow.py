@@ -94,3 +94,15 @@ def test_a_reviewer_can_send_a_run_back_to_draft_and_it_can_be_regenerated(run):
     services.payroll_return(actor=reviewer, run=run, note="金额有误")
     assert generate().pk == run.pk
     assert PayrollRun.objects.get(pk=run.pk).status == "draft"
+
+
+def test_the_run_history_names_who_submitted_and_who_approved(regions):
+    admin, reviewer = admin_and_reviewer()
+    enrol(elder(), benefit())
+    run = generate()
+    services.payroll_submit(actor=admin, run=run)
+    services.checks_acknowledge(actor=reviewer, run=run)
+    services.payroll_approve(actor=reviewer, run=run)
+    rows = list(run.history.order_by("history_date", "history_id").values_list("status", "history_user__username"))
+    assert rows[-2:] == [("submitted", "pay_admin"), ("approved", "pay_reviewer")]
+    assert "totals" not in {f.name for f in run.history.model._meta.fields}  # rewritten each generation, not diffed

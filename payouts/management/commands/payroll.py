@@ -16,7 +16,6 @@ from django.core.management.base import BaseCommand, CommandError
 from eligibility.policy.periods import parse_period
 from payouts import exports, services
 from payouts.models import PayrollRun
-from payouts.reconciliation import read_return_file
 
 
 class Command(BaseCommand):
@@ -42,10 +41,13 @@ class Command(BaseCommand):
         exp.add_argument("--out", required=True)
         exp.add_argument("--notice", action="store_true", help="导出公示名单（身份证号码脱敏）而不是银行文件")
         exp.add_argument("--user", help="操作人用户名（默认：系统）")
-        rec = sub.add_parser("reconcile", help="导入银行回盘文件并对账")
+        rec = sub.add_parser("reconcile", help="导入银行回盘文件并对账（经批量导入：校验全文件后导入无问题的行；"
+                                               "有不在批次中或重复的行、合计不符则整个文件不导入）")
         rec.add_argument("run_id", type=int)
         rec.add_argument("file")
-        rec.add_argument("--user", help="操作人用户名（默认：系统）")
+        rec.add_argument("--user", required=True, help="以该用户的身份和管辖区域导入")
+        rec.add_argument("--strict", action="store_true", help="有任何问题行则全部不导入")
+        rec.add_argument("--dry-run", action="store_true", help="只校验，不导入")
 
     def handle(self, *args, **opts):
         try:
@@ -108,10 +110,26 @@ class Command(BaseCommand):
         self.stdout.write(f"已写入 {o['out']}")
 
     def do_reconcile(self, o):
+        from imports.reading import FileRejected
+
         path = Path(o["file"])
         if not path.exists():
             raise CommandError(f"找不到文件 {path}")
-        rows = read_return_file(path.read_bytes(), path.name)
-        summary = services.payroll_reconcile(actor=self._user(o["user"]), run=self._run(o["run_id"]), rows=rows,
-                                             filename=path.name)
-        self.stdout.write(f"对账完成：成功 {summary['paid']} 笔，失败 {summary['failed']} 笔，待回盘 {summary['pending']} 笔")
+        try:
+            batch = services.payroll_reconcile_file(actor=self._user(o["user"]), run=self._run(o["run_id"]), path=path,
+                                                    mode="strict" if o["strict"] else "skip", dry_run=o["dry_run"])
+        except FileRejected as exc:
+            raise CommandError(str(exc)) from None
+        if batch.status == "failed":
+            raise CommandError(batch.message or "回盘文件未导入")
+        written = (batch.preview or {}).get("written") or {}
+        errors = (batch.preview or {}).get("errors") or []
+        if o["dry_run"]:
+            self.stdout.write(f"试运行（导入批次 {batch.pk}）：将变更 {batch.counts.get('updated', 0)} 笔，"
+                              f"无变化 {batch.counts.get('unchanged', 0)} 笔，有问题 {batch.counts.get('error', 0)} 行")
+        else:
+            pending = sum(r.get("pending", 0) for r in written.get("runs", {}).values())
+            self.stdout.write(f"对账完成（导入批次 {batch.pk}）：成功 {written.get('paid', 0)} 笔，失败 {written.get('failed', 0)} 笔，"
+                              f"待回盘 {pending} 笔")
+        if errors:
+            raise CommandError(f"有{batch.counts.get('error', len(errors))}行未导入：" + "；".join(e["reason"] for e in errors[:20]))
