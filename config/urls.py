@@ -28,6 +28,7 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("visits/", include("visits.urls")),
     path("payouts/", include("payouts.urls")),
+    path("statistics/", include("dashboard.urls_statistics")),
     path("", include("eligibility.urls")),
     path("", include("dashboard.urls")),
 ]

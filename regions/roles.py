@@ -121,6 +121,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payouts.approve_payrollrun",
         "payouts.export_payrollrun",
         "payouts.reconcile_payrollrun",
+        *_crud("imports", "importbatch", "view", "add"),  # the bank return file goes through the import engine
         "eligibility.view_elder",
         "eligibility.view_household",
         "eligibility.view_enrolment",
@@ -170,6 +171,15 @@ ROLE_PERMISSIONS[TOWNSHIP_OFFICER] += [
 ]
 ROLE_PERMISSIONS[VILLAGE_WORKER] += [*_VISITS_READ, "visits.add_visitrecord"]
 ROLE_PERMISSIONS[AUDITOR] += [*_VISITS_READ, "visits.view_visit_report", "visits.view_visitrule", "visits.view_visitorassignment"]
+
+# dashboard (统计报表): the area's statistics and indicators; the county keeps the indicator targets
+# and enters the headcounts the registry does not hold (carers, social workers).
+for _role in (COUNTY_ADMIN, TOWNSHIP_OFFICER, VILLAGE_WORKER, AUDITOR):
+    ROLE_PERMISSIONS[_role].append("dashboard.view_statistics")
+ROLE_PERMISSIONS[COUNTY_ADMIN] += [
+    "dashboard.view_indicatortarget", "dashboard.change_indicatortarget", *_crud("dashboard", "workforcecount", *ALL),
+]
+ROLE_PERMISSIONS[AUDITOR] += ["dashboard.view_indicatortarget", "dashboard.view_workforcecount"]
 
 
 def sync_role_permissions(**kwargs) -> None:

@@ -122,6 +122,13 @@ ROUTES: dict[str, Route] = {
         "object", ("payouts.view_payrollrun", "payouts.reconcile_payrollrun"), "payroll_run", method="post"
     ),
     "payouts:run_close": Route("object", ("payouts.view_payrollrun", "payouts.reconcile_payrollrun"), "payroll_run", method="post"),
+    "payouts:line_detail": Route("object", ("payouts.view_payrollline",), "payroll_line"),
+    # dashboard (统计报表): aggregates of the user's area; sections follow the underlying view permissions
+    "dashboard:statistics": Route("perm", ("dashboard.view_statistics",)),
+    "dashboard:statistics_services": Route("perm", ("dashboard.view_statistics",)),
+    "dashboard:statistics_beds": Route("perm", ("dashboard.view_statistics",)),
+    "dashboard:indicators": Route("perm", ("dashboard.view_statistics",)),
+    "dashboard:export": Route("perm", ("dashboard.view_statistics",)),
 }
 
 EXCLUDED_NAMESPACES = {"admin"}
@@ -196,6 +203,10 @@ def _objects(request, kind: str):
         from tests.payouts.helpers import matrix_runs
 
         return matrix_runs(request)
+    if kind == "payroll_line":
+        from tests.payouts.helpers import matrix_lines
+
+        return matrix_lines(request)
     raise AssertionError(kind)
 
 

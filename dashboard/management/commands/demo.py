@@ -18,6 +18,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from assessments.demo import load_demo as load_assessments_demo
+from dashboard.demo import load_demo as load_dashboard_demo
 from eligibility import synthetic
 from eligibility.models import Elder, Household
 from eligibility.services import sweep
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         load_assessments_demo(password=options["password"], stdout=self.stdout)
         load_visits_demo(stdout=self.stdout)  # 探访关爱: default rules, this month's visits, the village worker as visitor
         self.stdout.write(load_facilities_demo(today=timezone.localdate()))
+        self.stdout.write(load_dashboard_demo(today=timezone.localdate()))  # 统计报表: a year of history
         self.stdout.write("")
         self.stdout.write("演示账号（仅供本机演示，密码均为 %s）：" % options["password"])
         for username, label in users:

@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from regions.admin_mixins import ScopedAdminMixin
+from regions.scoping import area_prefixes
+
+from .models import IndicatorTarget, WorkforceCount
+
+
+@admin.register(IndicatorTarget)
+class IndicatorTargetAdmin(admin.ModelAdmin):
+    """The seeds' targets as data: a county changes a target by decree here, never in code."""
+
+    list_display = ("indicator", "jurisdiction_name", "jurisdiction_prefix", "target", "deadline", "source")
+    list_filter = ("indicator",)
+    search_fields = ("jurisdiction_name", "jurisdiction_prefix", "source")
+
+    def has_change_permission(self, request, obj=None):
+        """Every target is readable, but a county changes only the ones set for its own area: the
+        national, a province's or another city's target would move every county under it."""
+        if not super().has_change_permission(request, obj):
+            return False
+        prefixes = area_prefixes(request.user)
+        return obj is None or prefixes is None or any(obj.jurisdiction_prefix.startswith(p) for p in prefixes)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Nor may a county move its own target to a wider jurisdiction.
+        return () if request.user.is_superuser else ("indicator", "jurisdiction_prefix")
+
+
+@admin.register(WorkforceCount)
+class WorkforceCountAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Headcounts the register does not hold, entered by the county administrator."""
+
+    list_display = ("kind", "region", "as_of", "count", "source", "entered_by")
+    list_filter = ("kind",)
+    readonly_fields = ("entered_by", "entered_at")
+    date_hierarchy = "as_of"
+
+    def save_model(self, request, obj, form, change):
+        obj.entered_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,143 @@
+"""The statistics tables as formatted .xlsx (bold header row, column widths, frozen header),
+formula-injection safe: every cell passes the project's one neutraliser (imports.reports.neutralise).
+
+One generic writer (``workbook``) and one builder per table; each builder takes the same Scope as
+the page, so the export always equals what the page shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import xlsxwriter
+
+from imports.reports import neutralise  # the project's one formula neutraliser
+
+from . import indicators, selectors
+
+Sheet = tuple[str, list[str], list[list[Any]]]
+
+
+def _width(value: Any) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK characters are two columns wide
+
+
+def workbook(sheets: list[Sheet]) -> bytes:
+    """[(sheet name, header, rows)] → .xlsx bytes. Text is always written as text, never a formula."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    head = book.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True, "valign": "vcenter"})
+    for name, header, rows in sheets:
+        sheet = book.add_worksheet(neutralise(name)[:31].replace("'", "") or "Sheet")
+        widths = [max(8, _width(h) + 2) for h in header]
+        for col, title in enumerate(header):
+            sheet.write_string(0, col, neutralise(title), head)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                value = neutralise(value)
+                if value is None or value == "":
+                    sheet.write_blank(r, c, None)
+                elif isinstance(value, bool):
+                    sheet.write_string(r, c, "是" if value else "否")
+                elif isinstance(value, int | float | Decimal):
+                    sheet.write_number(r, c, float(value))
+                elif isinstance(value, dt.date):
+                    sheet.write_string(r, c, value.isoformat())
+                else:
+                    sheet.write_string(r, c, str(value))
+                if c < len(widths):
+                    widths[c] = min(60, max(widths[c], _width(value) + 2))
+        for col, w in enumerate(widths):
+            sheet.set_column(col, col, w)
+        sheet.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()
+
+
+def _elders(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
+    stats = selectors.elder_statistics(scope)
+    pyramid = [[r["label"], r["m"], r["f"], r["n"]] for r in stats["pyramid"].rows]
+    sheets: list[Sheet] = [("年龄性别", ["年龄段", "男(人)", "女(人)", "合计(人)"], pyramid)]
+    for key in ("economic", "ability", "living"):
+        b = stats[key]
+        sheets.append((b.title, [b.title, "人数(人)", "占比(%)"],
+                       [[r["label"], r["n"], selectors.share(r["n"], b.total)] for r in b.rows]))
+    return "老年人概况", sheets
+
+
+def _areas(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
+    table = selectors.area_table(scope)
+    groups = table["groups"]
+    header = ["区划代码", selectors.child_level_label(scope), "在世老年人(人)", "80周岁及以上(人)", *[f"{g[1]}(人)" for g in groups]]
+    rows = [[r["code"], r["name"], r["total"], r["aged_80"], *[r[g[0]] for g in groups]] for r in table["rows"]]
+    t = table["totals"]
+    rows.append(["", "合计", t["total"], t["aged_80"], *[t[g[0]] for g in groups]])
+    return "分区域特殊困难老年人", [("分区域", header, rows)]
+
+
+def _enrolments(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
+    data = selectors.enrolment_series(scope)
+    counts = [[s["name"], *s["counts"]] for s in data["series"]]
+    amounts = [[s["name"], *s["amounts"]] for s in data["series"] if s["monthly_cash"]]
+    return "享受人数与金额", [
+        ("享受人数", ["服务项目", *[f"{m}(人)" for m in data["labels"]]], counts),
+        ("月发放金额", ["服务项目", *[f"{m}(元)" for m in data["labels"]]], amounts),
+    ]
+
+
+def _visits(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
+    data = selectors.visit_rate_series(scope)
+    rows = [[m, n, v, r] for m, n, v, r in zip(data["labels"], data["in_scope"], data["visited"], data["rates"], strict=True)]
+    return "月探访率", [("月探访率", ["月份", "应探访人数(人)", "已探访人数(人)", "月探访率(%)"], rows)]
+
+
+def _beds(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
+    data = selectors.bed_statistics(scope)
+    header = ["区划代码", selectors.child_level_label(scope), "机构数(个)", "床位数(张)", "护理型床位(张)",
+              "护理型占比(%)", "在住(张)", "入住率(%)", "家庭养老床位(张)"]
+    rows = [[r["code"], r["name"], r["facilities"], r["total"], r["nursing"], r["nursing_share"], r["occupied"],
+             r["occupancy"], r["home"]] for r in data["rows"]]
+    t = data["totals"]
+    rows.append(["", "合计", t["facilities"], t["total"], t["nursing"], t["nursing_share"], t["occupied"],
+                 t["occupancy"], t["home"]])
+    return "养老床位", [("养老床位", header, rows)]
+
+
+def _indicators(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
+    rows = []
+    for r in indicators.indicator_rows(scope):
+        rows.append([r.label, r.value if r.applicable else "不适用", r.unit,
+                     float(r.target) if r.target is not None else None, r.target_where,
+                     r.gap, {True: "达标", False: "未达标", None: "—"}[r.met], r.numerator, r.denominator,
+                     r.note, r.target_source])
+    header = ["指标", "当前值", "单位", "目标值", "目标制定区域", "差距", "是否达标", "分子", "分母", "口径说明", "政策依据"]
+    return "指标与目标", [("指标与目标", header, rows)]
+
+
+TABLES: dict[str, Callable[[selectors.Scope], tuple[str, list[Sheet]]]] = {
+    "elders": _elders,
+    "areas": _areas,
+    "enrolments": _enrolments,
+    "visits": _visits,
+    "beds": _beds,
+    "indicators": _indicators,
+}
+
+# The model permission each table needs besides dashboard.view_statistics.
+TABLE_PERMS = {
+    "elders": "eligibility.view_elder",
+    "areas": "eligibility.view_elder",
+    "enrolments": "eligibility.view_enrolment",
+    "visits": "visits.view_visit",
+    "beds": "facilities.use_facilities",
+    "indicators": "dashboard.view_statistics",
+}
+
+
+def allowed(user: Any, name: str) -> bool:
+    return user.has_perm(TABLE_PERMS[name])
