@@ -1,4 +1,4 @@
-"""The benchmark command line: ``python -m bench generate|list`` (see bench/README.md).
+"""The benchmark command line: ``python -m bench generate|list|sweep|dashboard`` (see bench/README.md).
 
 The database is chosen before Django starts: ``--database-url``, else ``BENCH_DATABASE_URL``, else
 ``postgres://postgres@127.0.0.1:5432/yiyang_bench``. A PostgreSQL database is created if missing,
@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument("--runs", type=int, default=3, help="rounds of each case (default %(default)s)")
     swp.add_argument("--sample", type=int, default=10_000, help="elders for the Python baseline (default %(default)s)")
     swp.add_argument("--seed", type=int, default=20261125)
+    swp.add_argument("--workers", type=int, default=2,
+                     help="counties swept at a time, as Celery workers would (default %(default)s; SQLite: 1)")
+
+    dsh = commands.add_parser("dashboard", help="time the home and statistics pages for three roles")
+    add_common(dsh)
+    dsh.add_argument("--runs", type=int, default=3, help="rounds over all pages (default %(default)s)")
+    dsh.add_argument("--requests", type=int, default=5,
+                     help="timed requests per page, role and round (default %(default)s)")
     return parser
 
 
@@ -130,12 +138,12 @@ def run_list(
 
 def run_sweep(
     *, runs: int = 3, sample: int = 10_000, seed: int = 20261125, name: str = "sweep", results_dir: Path | None = None,
-    counties: list[str] | None = None,
+    counties: list[str] | None = None, workers: int = 2,
 ) -> tuple[dict, Path]:
     """Run the sweep benchmark (bench/sweep.py), print the table, write the JSON; return both."""
     from . import report, sweep
 
-    outcome = sweep.run_sweep_benchmark(runs=runs, sample=sample, seed=seed, counties=counties)
+    outcome = sweep.run_sweep_benchmark(runs=runs, sample=sample, seed=seed, counties=counties, workers=workers)
     print()
     print(report.format_table(outcome["measurements"]))
     ref = outcome["measurements"][-1]
@@ -143,13 +151,40 @@ def run_sweep(
           f"{outcome['reference_extrapolated_s']:,.0f} s / full sweep median): {outcome['baseline_ratio']:,.1f}×; "
           f"reference and sweep agree on all {ref.details['decisions']:,} decisions")
     unchanged = outcome["measurements"][1]
-    print(f"unchanged night: changed rows per round {unchanged.details['changed_rows']} (zero writes asserted)")
+    print(f"unchanged night: changed rows per round {unchanged.details['changed_rows']} (zero writes asserted), "
+          f"elders evaluated {unchanged.details['elders_evaluated']:,}; {outcome['workers']} worker(s)")
     pc = outcome["per_county"]
     print(f"per county ({pc['counties']} counties, last full round): min {pc['min_s']:.2f} s, median {pc['median_s']:.2f} s, "
           f"p90 {pc['p90_s']:.2f} s, max {pc['max_s']:.2f} s; slowest: "
           + "; ".join(f"{s['county'][:6]} {s['seconds']:.2f} s ({s['elders']:,} elders)" for s in pc["slowest"]))
     print("targets: " + ", ".join(f"{k} ≤ {v:.0f} s {'met' if outcome['met'][k] else 'MISSED'}"
                                   for k, v in outcome["targets_s"].items()))
+    path = report.write_json(name, {
+        "machine": report.machine_info(),
+        **{key: value for key, value in outcome.items() if key != "measurements"},
+        "measurements": [m.as_dict() for m in outcome["measurements"]],
+    }, results_dir)
+    print(f"written {path}")
+    return outcome, path
+
+
+def run_dashboard(
+    *, runs: int = 3, requests: int = 5, name: str = "dashboard", results_dir: Path | None = None,
+) -> tuple[dict, Path]:
+    """Run the dashboard benchmark (bench/dashboard.py), print the table, write the JSON; return both."""
+    from . import dashboard, report
+
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    outcome = dashboard.run_dashboard_benchmark(runs=runs, requests=requests)
+    for p in outcome["personas"]:
+        print(f"{p['role']}: {p['name']} ({p['area']}), {p['elders']:,} living elders")
+    print(f"{outcome['elders_total']:,} elders in the database; {runs} rounds × {requests} requests per page\n")
+    print(report.format_table(outcome["measurements"]))
+    if outcome["baseline_ratio"]:
+        print(f"\nbaseline ratio (county admin's elder statistics; nightly profile = 1): per elder in Python "
+              f"{outcome['baseline_ratio']:,.1f}×, live grouped SQL {outcome['live_ratio']:,.1f}×")
+    print(f"target: every page median < {outcome['target_ms']} ms — "
+          f"{'met' if outcome['all_pages_under_target'] else 'MISSED'} (slowest: {outcome['slowest_page']})")
     path = report.write_json(name, {
         "machine": report.machine_info(),
         **{key: value for key, value in outcome.items() if key != "measurements"},
@@ -176,8 +211,10 @@ def run(args: argparse.Namespace) -> int:
         except GenerateRefused as exc:
             print(f"refused: {exc}", file=sys.stderr)
             return 2
+    elif args.command == "dashboard":
+        run_dashboard(runs=args.runs, requests=args.requests, name=args.name or "dashboard")
     elif args.command == "sweep":
-        run_sweep(runs=args.runs, sample=args.sample, seed=args.seed, name=args.name or "sweep")
+        run_sweep(runs=args.runs, sample=args.sample, seed=args.seed, name=args.name or "sweep", workers=args.workers)
     else:
         run_list(runs=args.runs, requests=args.requests, pages=args.pages, name=args.name or "list")
     return 0

@@ -87,5 +87,11 @@ class EnrolmentEventAdmin(_ReadOnly, admin.ModelAdmin):
 
 @admin.register(SweepRun)
 class SweepRunAdmin(_ReadOnly, admin.ModelAdmin):
-    list_display = ("county_code", "as_of", "period", "status", "started_at", "finished_at", "total_changes")
+    list_display = (
+        "county_code", "as_of", "period", "status", "mode", "evaluated", "started_at", "finished_at", "total_changes",
+    )
     list_filter = ("status",)
+
+    @admin.display(description="测算方式")
+    def mode(self, obj: SweepRun) -> str:
+        return obj.mode_label

@@ -29,15 +29,27 @@ class SweepRun(models.Model):
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     counts = models.JSONField("统计", default=dict, blank=True)
     errors = models.JSONField("问题", default=list, blank=True)
+    catalogue_digest = models.CharField(
+        "政策版本指纹", max_length=64, blank=True, default="",
+        help_text="本次适用的全部规则、金额与条件的指纹；与上次相同且同一所属期时只需测算有变化的老年人",
+    )
+    evaluated = models.PositiveIntegerField("测算人数", null=True, blank=True)
 
     class Meta:
         verbose_name = "服务找人运行记录"
         verbose_name_plural = "服务找人运行记录"
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["county_code", "as_of"], name="sweeprun_county_asof")]
+        indexes = [
+            models.Index(fields=["county_code", "as_of"], name="sweeprun_county_asof"),
+            models.Index(fields=["county_code", "period", "started_at"], name="sweeprun_county_period"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.county_code} {self.as_of}（{self.get_status_display()}）"
+
+    @property
+    def mode_label(self) -> str:
+        return {"full": "全量测算", "incremental": "增量测算"}.get((self.counts or {}).get("mode", ""), "")
 
     @property
     def total_changes(self) -> int:
@@ -68,14 +80,21 @@ class Enrolment(models.Model):
 
     # elder_id and benefit_id lead the composite indexes below, so their single-column indexes would
     # only slow the sweep's bulk inserts (bench/README.md "sweep"); the same for the run references.
+    # benefit and rule carry no database-level foreign key: every inserted row's check locks one of a
+    # dozen catalogue rows (FOR KEY SHARE), and two counties swept at once then queue on multixacts
+    # for those same rows (≈ 15 % of the first night; bench/README.md "sweep"). Catalogue rows are
+    # edited in the admin only, where PROTECT refuses deleting a referenced benefit or rule, and a
+    # rule is retired with effective_to, never deleted. The elder keeps its database foreign key.
     elder = models.ForeignKey(
         Elder, verbose_name="老年人", on_delete=models.PROTECT, related_name="enrolments", db_index=False
     )
     benefit = models.ForeignKey(
-        Benefit, verbose_name="项目", on_delete=models.PROTECT, related_name="enrolments", db_index=False
+        Benefit, verbose_name="项目", on_delete=models.PROTECT, related_name="enrolments", db_index=False,
+        db_constraint=False,
     )
     rule = models.ForeignKey(
-        BenefitRule, verbose_name="适用规则", on_delete=models.PROTECT, related_name="enrolments", null=True, blank=True
+        BenefitRule, verbose_name="适用规则", on_delete=models.PROTECT, related_name="enrolments", null=True, blank=True,
+        db_constraint=False,
     )
     region_code = RegionCodeField("区划代码")
     status = models.CharField("状态", max_length=10, choices=Status.choices)

@@ -178,6 +178,8 @@ class Elder(models.Model):
             models.Index(fields=["region_code", "birth_date"], include=["deceased_on"], name="elder_area_birth"),
             models.Index(fields=["name"], name="elder_name"),
             models.Index(fields=["phone"], name="elder_phone"),
+            # The sweep's incremental night: who changed since the last run (eligibility/policy/sweep.py).
+            models.Index(fields=["updated_at"], name="elder_updated_at"),
         ]
         constraints = [
             models.CheckConstraint(

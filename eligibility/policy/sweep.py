@@ -1,7 +1,10 @@
 """The nightly re-eligibility sweep (服务找人, ARCHITECTURE.md Flow 3).
 
-For one county and the coming month, per benefit, a handful of set-based statements:
+For one county and the coming month, a handful of set-based statements:
 
+0. one ``INSERT … SELECT`` reads the county's elders once and writes every benefit's decision —
+   the rule that applies, its amount, the reason sentence — into a temporary table
+   (``SweepDecision``); the statements below join against it;
 1. open enrolments of elders who died or moved out before the month → ended at that month;
 2. open enrolments whose elder no longer qualifies → ended (automatic benefits, services and
    candidates) or a review item for staff (benefits granted on verification);
@@ -14,11 +17,23 @@ Each statement is built from the compiler's ``Q`` and only touches rows that cha
 run on the same day writes nothing. A county commits as one transaction (a crash leaves nothing
 half-done) under a named advisory lock; every change also writes an ``EnrolmentEvent`` in SQL.
 Never a Python loop over elders.
+
+**Full or incremental.** A decision depends only on the elder's row, the elder's enrolments, the
+catalogue as it applies to the county and the month decided. So when the county's last finished run
+decided the same month under the same catalogue (``SweepRun.catalogue_digest``: every applicable
+rule, its amount, its reason and its compiled SQL), only the elders that changed since can decide
+differently: rows whose ``updated_at`` moved, and holders of enrolments that staff changed (the
+sweep's own writes carry its run's ``started_at`` and are told apart by it). The statements then run
+on those elders only (``elder_ids``). Everything else — a new month, a changed rule, parameter or
+compiler, a first run, more than ``INCREMENTAL_LIMIT`` changed elders, or ``full=True`` — evaluates
+every elder of the county. The first night of each month is therefore always a full evaluation.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import logging
 from collections import defaultdict
 from typing import Any
@@ -28,7 +43,7 @@ from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Sub
 from django.db.models.functions import Cast, Concat, Substr, TruncMonth
 from django.utils import timezone
 
-from ..models import Benefit, Elder, Enrolment, EnrolmentEvent, SweepRun
+from ..models import Benefit, Elder, Enrolment, EnrolmentEvent, SweepDecision, SweepRun
 from . import periods
 from .catalogue import AppliedRule, applicable_rules
 from .compiler import EARLIEST_BIRTH, compile_criteria, population_q, valid_birth_q
@@ -58,18 +73,19 @@ def counties_with_elders() -> list[str]:
     return sorted(county_code12(c) for c in rows)
 
 
-def sweep(as_of: dt.date, county: str | None = None) -> list[SweepRun]:
+def sweep(as_of: dt.date, county: str | None = None, *, full: bool = False) -> list[SweepRun]:
     """Run the sweep for one county, or every county with elders. Each county commits on its own;
     a failing county is recorded as a failed SweepRun and the others still run."""
     counties = [county_code12(county)] if county else counties_with_elders()
-    return [sweep_county(as_of=as_of, county_code=c) for c in counties]
+    return [sweep_county(as_of=as_of, county_code=c, full=full) for c in counties]
 
 
-def sweep_county(*, as_of: dt.date, county_code: str) -> SweepRun:
+def sweep_county(*, as_of: dt.date, county_code: str, full: bool = False) -> SweepRun:
     """Sweep one county for the month after ``as_of``; returns the finished SweepRun.
 
     Guarantees: all of the county's changes commit together or not at all; rerunning with the same
-    data writes no enrolment and no event; the run records counts and data problems."""
+    data writes no enrolment and no event; the run records counts and data problems. ``full``
+    evaluates every elder even when an incremental run would do (module docstring)."""
     code = county_code12(county_code)
     period = periods.coming_period(as_of)
     refresh_statistics()
@@ -78,7 +94,7 @@ def sweep_county(*, as_of: dt.date, county_code: str) -> SweepRun:
         with transaction.atomic():
             if not try_xact_lock(f"eligibility.sweep:{code}"):
                 raise SweepBusy(f"{code} 的服务找人正在运行")
-            counts, errors = _sweep_county(run=run, prefix=code[:6], period=period)
+            counts, errors = _sweep_county(run=run, prefix=code[:6], period=period, full=full)
     except Exception as exc:  # recorded on the run; the county's changes rolled back together
         log.exception("sweep of %s failed", code)
         run.status = SweepRun.Status.FAILED
@@ -90,7 +106,7 @@ def sweep_county(*, as_of: dt.date, county_code: str) -> SweepRun:
     run.counts = counts
     run.errors = errors
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "counts", "errors", "finished_at"])
+    run.save(update_fields=["status", "counts", "errors", "finished_at", "catalogue_digest", "evaluated"])
     return run
 
 
@@ -119,36 +135,11 @@ def refresh_statistics() -> None:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
-def qualifiers_for(elders: models.QuerySet, applied: list[AppliedRule], period: dt.date) -> models.QuerySet:
-    """Elders of ``elders`` who qualify, annotated with the rule that applies (``_rule``), its amount
-    (``_amount``) and the reason sentence (``_reason``) — all computed in SQL."""
-    if not applied:
-        return elders.none()
-    birth_text = Cast("birth_date", output_field=CharField())
-    rule_case = Case(
+def rule_case(applied: list[AppliedRule], period: dt.date) -> Case:
+    """The rule of ``applied`` that decides for an elder row (the first whose criteria match), or NULL."""
+    return Case(
         *[When(compile_criteria(a.rule.criteria, period=period, start=a.rule.start), then=Value(a.rule.pk)) for a in applied],
-        default=Value(None), output_field=models.IntegerField(),
-    )
-    amount_case = Case(
-        *[When(_rule=a.rule.pk, then=Value(a.amount)) for a in applied],
-        default=Value(None), output_field=models.DecimalField(max_digits=12, decimal_places=2),
-    )
-    reason_case = Case(
-        *[
-            When(
-                _rule=a.rule.pk,
-                then=Concat(Value(a.reason_before), birth_text, Value(a.reason_after), output_field=TextField())
-                if a.uses_birth_date else Value(a.reason_before + a.reason_after),
-            )
-            for a in applied
-        ],
-        default=Value(""), output_field=TextField(),
-    )
-    return (
-        elders.filter(population_q(period))
-        .annotate(_rule=rule_case)
-        .filter(_rule__isnull=False)
-        .annotate(_amount=amount_case, _reason=reason_case)
+        default=Value(None), output_field=models.BigIntegerField(),
     )
 
 
@@ -160,17 +151,89 @@ def _elder_value(field: str, expression: Any = None) -> Subquery:
     return Subquery(qs.values(field)[:1])
 
 
-def _sweep_benefit(*, run: SweepRun, benefit: Benefit, prefix: str, period: dt.date, now: dt.datetime,
-                   errors: list[str]) -> None:
-    elders = Elder.objects.in_area(prefix)
-    applied = applicable_rules(benefit, prefix + "000000", period, problems=errors)
-    qualifiers = qualifiers_for(elders, applied, period)
+@contextlib.contextmanager
+def decision_table():
+    """The county's ``SweepDecision`` rows live in a temporary table of this connection, dropped when
+    the county is done (or fails)."""
+    table = SweepDecision._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {table} (elder_id bigint NOT NULL, benefit_id bigint NOT NULL, "
+                "rule_id bigint NOT NULL, amount numeric(12, 2) NOT NULL, reason text NOT NULL, "
+                "region_code varchar(12) COLLATE \"C\" NOT NULL, updated_at timestamptz NOT NULL)"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {table} (elder_id integer NOT NULL, benefit_id integer NOT NULL, "
+                "rule_id integer NOT NULL, amount decimal NOT NULL, reason text NOT NULL, "
+                "region_code varchar(12) NOT NULL, updated_at datetime NOT NULL)"
+            )
+    yield
+    # Not in a ``finally``: after a failed statement the transaction only takes a rollback, which
+    # removes the table too (DDL is transactional on both databases), and the real error is reported.
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _decide(*, applied: dict[Benefit, list[AppliedRule]], elders: models.QuerySet, period: dt.date) -> None:
+    """Fill the decision table in one statement: each elder row of the county is read once, every
+    benefit's rule CASE evaluated on it, the result unpivoted to (elder, benefit, rule) and joined to
+    the rules' amounts and reason sentences."""
+    table = SweepDecision._meta.db_table
+    deciding = [(benefit, rules) for benefit, rules in applied.items() if rules]
+    if deciding:
+        cases = {f"_b{i}": rule_case(rules, period) for i, (_, rules) in enumerate(deciding)}
+        source = elders.filter(population_q(period)).annotate(**cases).values_list(
+            "pk", "region_code", "updated_at", "birth_date", *cases
+        )
+        source_sql, source_params = source.query.sql_with_params()
+        terms = [
+            (a.rule.pk, a.amount, a.reason_before, a.reason_after, int(a.uses_birth_date))
+            for _, rules in deciding for a in rules
+        ]
+        terms_sql = ", ".join(
+            "(CAST(%s AS bigint), CAST(%s AS numeric(12, 2)), CAST(%s AS text), CAST(%s AS text), CAST(%s AS integer))"
+            for _ in terms
+        )
+        arms = " UNION ALL ".join(
+            f"SELECT elder_id, {int(benefit.pk)}, _b{i}, region_code, updated_at, birth_date FROM e WHERE _b{i} IS NOT NULL"
+            for i, (benefit, _) in enumerate(deciding)
+        )
+        columns = ", ".join(f"_b{i}" for i in range(len(deciding)))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (elder_id, benefit_id, rule_id, amount, reason, region_code, updated_at) "
+                f"WITH e(elder_id, region_code, updated_at, birth_date, {columns}) AS ({source_sql}), "
+                f"t(rule_id, amount, before_, after_, uses_birth) AS (VALUES {terms_sql}), "
+                f"d(elder_id, benefit_id, rule_id, region_code, updated_at, birth_date) AS ({arms}) "
+                "SELECT d.elder_id, d.benefit_id, d.rule_id, t.amount, "
+                "t.before_ || CASE WHEN t.uses_birth = 1 THEN CAST(d.birth_date AS text) ELSE '' END || t.after_, "
+                "d.region_code, d.updated_at FROM d JOIN t ON t.rule_id = d.rule_id",
+                [*source_params, *(value for term in terms for value in term)],
+            )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"CREATE INDEX ON {table} (benefit_id, elder_id)")
+            cursor.execute(f"ANALYZE {table}")  # temporary tables are never analysed by autovacuum
+        else:
+            cursor.execute(f"CREATE INDEX temp.{table}_be ON {table} (benefit_id, elder_id)")
+
+
+def _sweep_benefit(*, run: SweepRun, benefit: Benefit, applied: list[AppliedRule], prefix: str, period: dt.date,
+                   now: dt.datetime, elder_ids: list[int] | None) -> None:
     open_qs = Enrolment.objects.filter(benefit=benefit, status__in=OPEN, region_code__startswith=prefix)
+    if elder_ids is not None:
+        open_qs = open_qs.filter(elder_id__in=elder_ids)
+    qualifiers = SweepDecision.objects.filter(benefit_id=benefit.pk).annotate(
+        _rule=F("rule_id"), _amount=F("amount"), _reason=F("reason")
+    )
     stamp = {"changed_run": run, "updated_at": now}
     if open_qs.exists():
         _update_open(open_qs, qualifiers, applied, benefit=benefit, period=period, stamp=stamp)
     if applied:
-        _insert_new(qualifiers, benefit=benefit, period=period, run=run, now=now)
+        _insert_new(qualifiers, benefit=benefit, prefix=prefix, period=period, run=run, now=now)
 
 
 def _end_departed(open_qs, *, period: dt.date, stamp: dict) -> None:
@@ -232,12 +295,23 @@ def _update_open(open_qs, qualifiers, applied, *, benefit: Benefit, period: dt.d
     )
 
 
-def _insert_new(qualifiers, *, benefit: Benefit, period: dt.date, run: SweepRun, now: dt.datetime) -> None:
+def _insert_new(qualifiers, *, benefit: Benefit, prefix: str, period: dt.date, run: SweepRun, now: dt.datetime) -> None:
     # 5. New qualifiers: automatic benefits start; the rest wait on the township's worklist.
     has_open = Enrolment.objects.filter(elder_id=OuterRef("pk"), benefit=benefit, status__in=OPEN)
     rejected_unchanged = Enrolment.objects.filter(
         elder_id=OuterRef("pk"), benefit=benefit, status=S.REJECTED, elder_version__gte=OuterRef("updated_at")
     )
+    # On PostgreSQL both checks look at the county's own rows only, which the planner can always
+    # serve from the county's index range (checking every county's rows of the benefit cost a hash of
+    # all of them per county and benefit, or, with statistics still saying "empty" on the first
+    # night, a sequential scan per elder). An open enrolment the elder still holds in the county they
+    # came from is the unique index's business: that row is skipped (ON CONFLICT DO NOTHING) and
+    # the elder is proposed once the old county's sweep has closed it. A rejection elsewhere never
+    # suppresses: moving changed the elder's data.
+    on_postgres = connection.vendor == "postgresql"
+    if on_postgres:
+        has_open = has_open.filter(region_code__startswith=prefix)
+        rejected_unchanged = rejected_unchanged.filter(region_code__startswith=prefix)
     new = qualifiers.exclude(Exists(has_open)).exclude(Exists(rejected_unchanged))
     automatic = benefit.is_automatic
     insert_from_select(
@@ -262,15 +336,16 @@ def _insert_new(qualifiers, *, benefit: Benefit, period: dt.date, run: SweepRun,
             "updated_at": Value(now, output_field=models.DateTimeField()),
         },
         new,
+        skip_conflicts=on_postgres,
     )
 
 
-def _follow_moves(prefix: str) -> int:
+def _follow_moves(open_qs, prefix: str) -> int:
     """Open enrolments follow their elder to another village of the county: ``region_code`` (what
     the worklists and payroll scope by) is refreshed in one UPDATE. Not an eligibility change, so no
-    event; it writes nothing when nobody moved."""
+    event; it writes nothing when nobody moved. ``open_qs``: the county's open enrolments."""
     return (
-        Enrolment.objects.filter(status__in=OPEN, region_code__startswith=prefix, elder__region_code__startswith=prefix)
+        open_qs.filter(elder__region_code__startswith=prefix)
         .exclude(region_code=F("elder__region_code"))
         .update(region_code=_elder_value("region_code"))
     )
@@ -297,7 +372,7 @@ def _record_events(run: SweepRun, now: dt.datetime) -> None:
     )
 
 
-def _counts(run: SweepRun) -> dict[str, Any]:
+def _counts(run: SweepRun, *, mode: str) -> dict[str, Any]:
     changed = Enrolment.objects.filter(changed_run=run)
     by_benefit: dict[str, dict[str, int]] = defaultdict(dict)
     totals: dict[str, int] = defaultdict(int)
@@ -309,11 +384,64 @@ def _counts(run: SweepRun) -> dict[str, Any]:
         changed.annotate(t=Substr("region_code", 1, 9)).values("t", "change_kind").annotate(n=Count("id")).order_by()
     ):
         by_township[row["t"] + "000"][row["change_kind"]] = row["n"]
-    return {"totals": dict(totals), "by_benefit": dict(by_benefit), "by_township": dict(by_township)}
+    return {"mode": mode, "totals": dict(totals), "by_benefit": dict(by_benefit), "by_township": dict(by_township)}
 
 
-def _sweep_county(*, run: SweepRun, prefix: str, period: dt.date) -> tuple[dict[str, Any], list[Any]]:
-    now = timezone.now()
+INCREMENTAL_LIMIT = 5_000
+# Rows stamped shortly before the previous run started may have committed after it read the registry
+# (an import that ran for a while); they are looked at again.
+INCREMENTAL_MARGIN = dt.timedelta(hours=1)
+
+
+def catalogue_digest(applied: dict[Benefit, list[AppliedRule]], period: dt.date) -> str:
+    """A fingerprint of everything the decisions read besides the elders and their enrolments: each
+    active benefit's kind, each applicable rule with its amount, reason and compiled ``Q`` (so a
+    changed rule, parameter or compiler changes it)."""
+    h = hashlib.sha256()
+    for benefit, rules in sorted(applied.items(), key=lambda item: item[0].pk):
+        h.update(repr((benefit.pk, benefit.is_automatic, benefit.payment_kind)).encode())
+        for a in rules:
+            q = compile_criteria(a.rule.criteria, period=period, start=a.rule.start)
+            h.update(repr((a.rule.pk, str(a.amount), a.reason_before, a.reason_after, a.uses_birth_date, str(q))).encode())
+    return h.hexdigest()
+
+
+def changed_elders(prefix: str, period: dt.date, digest: str) -> list[int] | None:
+    """The elders an incremental run must look at, or None when every elder must be evaluated (no
+    earlier finished run of this county for the same month and catalogue, or too many changes)."""
+    previous = (
+        SweepRun.objects.filter(
+            county_code=prefix + "000000", period=period, status=SweepRun.Status.DONE, catalogue_digest=digest
+        )
+        .order_by("-started_at")
+        .first()
+    )
+    if previous is None:
+        return None
+    since = previous.started_at - INCREMENTAL_MARGIN
+    sweep_stamps = SweepRun.objects.filter(started_at__gte=since).values("started_at")
+    changed = Elder.objects.filter(updated_at__gt=since)  # index elder_updated_at: few rows on a normal night
+    candidates = (
+        # elders of the county whose row changed
+        changed.filter(region_code__startswith=prefix).values_list("pk", flat=True),
+        # elders who changed and still hold an open enrolment here (moved to another county)
+        Enrolment.objects.filter(region_code__startswith=prefix, status__in=OPEN, elder__in=changed.values("pk"))
+        .values_list("elder_id", flat=True),
+        # enrolments staff changed (the sweep's own writes carry a run's started_at)
+        Enrolment.objects.filter(region_code__startswith=prefix, updated_at__gt=since)
+        .exclude(updated_at__in=sweep_stamps)
+        .values_list("elder_id", flat=True),
+    )
+    ids: set[int] = set()
+    for qs in candidates:
+        ids.update(qs[: INCREMENTAL_LIMIT + 1])
+        if len(ids) > INCREMENTAL_LIMIT:
+            return None
+    return sorted(ids)
+
+
+def _sweep_county(*, run: SweepRun, prefix: str, period: dt.date, full: bool = False) -> tuple[dict[str, Any], list[Any]]:
+    now = run.started_at  # every row this run writes carries it (``changed_elders`` tells them apart by it)
     problems: list[str] = []
     errors: list[Any] = []
     bad_births = (
@@ -330,13 +458,34 @@ def _sweep_county(*, run: SweepRun, prefix: str, period: dt.date) -> tuple[dict[
                 for pk, name, birth in bad_births.values_list("pk", "name", "birth_date")[:MAX_LISTED_ERRORS]
             ],
         })
-    _follow_moves(prefix)
-    _end_departed(
-        Enrolment.objects.filter(status__in=OPEN, region_code__startswith=prefix), period=period,
-        stamp={"changed_run": run, "updated_at": now},
-    )
-    for benefit in Benefit.objects.filter(is_active=True).order_by("code"):
-        _sweep_benefit(run=run, benefit=benefit, prefix=prefix, period=period, now=now, errors=problems)
-    _record_events(run, now)
+    applied = {
+        benefit: applicable_rules(benefit, prefix + "000000", period, problems=problems)
+        for benefit in Benefit.objects.filter(is_active=True).order_by("code")
+    }
+    run.catalogue_digest = catalogue_digest(applied, period)
+    elder_ids = None if full else changed_elders(prefix, period, run.catalogue_digest)
+    run.evaluated = len(elder_ids) if elder_ids is not None else Elder.objects.in_area(prefix).count()
     errors.extend({"kind": "rule", "message": p} for p in problems)
-    return _counts(run), errors
+    if elder_ids == []:
+        return _counts(run, mode="incremental"), errors
+    open_qs = Enrolment.objects.filter(status__in=OPEN, region_code__startswith=prefix)
+    if elder_ids is not None:
+        open_qs = open_qs.filter(elder_id__in=elder_ids)
+    elif connection.vendor == "postgresql":
+        # Every statement of a full run is a bulk statement over the whole county: hash joins. A
+        # nested loop is only ever chosen on statistics that say "empty" (the first night, while the
+        # table fills), and then it rescans the growing table once per elder.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_nestloop = off")
+    _follow_moves(open_qs, prefix)
+    _end_departed(open_qs, period=period, stamp={"changed_run": run, "updated_at": now})
+    elders = Elder.objects.in_area(prefix)
+    if elder_ids is not None:
+        elders = elders.filter(pk__in=elder_ids)
+    with decision_table():
+        _decide(applied=applied, elders=elders, period=period)
+        for benefit, rules in applied.items():
+            _sweep_benefit(run=run, benefit=benefit, applied=rules, prefix=prefix, period=period, now=now,
+                           elder_ids=elder_ids)
+    _record_events(run, now)
+    return _counts(run, mode="full" if elder_ids is None else "incremental"), errors

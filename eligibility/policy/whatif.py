@@ -122,7 +122,7 @@ def rule_sets(draft: Draft, county_code: str, period: dt.date, problems: list[st
 
 def amount_case(applied: list[AppliedRule], period: dt.date) -> Case:
     """The amount an elder receives under these rules (NULL: does not qualify); first match wins,
-    exactly as the sweep's ``qualifiers_for``."""
+    exactly as the sweep's ``rule_case``."""
     if not applied:
         return Cast(Value(None), output_field=MONEY)  # typed NULL: SUM(NULL) has no type on PostgreSQL
     return Case(

@@ -122,14 +122,17 @@ def test_65_plus_without_an_assessment_are_offered_one_and_the_offer_closes_once
     assert enrolment(elder, "ability_assessment").status == "ended"
 
 
-def test_a_second_run_the_same_day_writes_nothing(yangling, regions, elder):
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
+def test_a_second_run_the_same_day_writes_nothing(yangling, regions, elder, full):
     ElderFactory(region=regions[VILLAGE], birth_date=dt.date(1950, 3, 15), economic_status="dibao", ability_level=3)
     first = run_once()
-    assert first.counts["totals"]
+    assert first.counts["totals"] and first.counts["mode"] == "full"
     before = list(Enrolment.objects.order_by("pk").values_list("pk", "status", "amount", "updated_at"))
     events = EnrolmentEvent.objects.count()
-    second = run_once()
-    assert second.counts == {"totals": {}, "by_benefit": {}, "by_township": {}}
+    (second,) = sweep(NOV_25, COUNTY, full=full)
+    assert second.counts == {"mode": "full" if full else "incremental", "totals": {}, "by_benefit": {}, "by_township": {}}
+    # Incremental: both elders were written within the last hour (INCREMENTAL_MARGIN), so both are looked at again.
+    assert second.evaluated == 2
     assert list(Enrolment.objects.order_by("pk").values_list("pk", "status", "amount", "updated_at")) == before
     assert EnrolmentEvent.objects.count() == events
 
@@ -242,3 +245,17 @@ def test_the_database_allows_one_open_enrolment_per_elder_and_benefit(yangling, 
     with pytest.raises(IntegrityError), transaction.atomic():
         Enrolment.objects.create(elder=elder, benefit=e.benefit, region_code=e.region_code, status="candidate", reason="重复")
     Enrolment.objects.create(elder=elder, benefit=e.benefit, region_code=e.region_code, status="ended", reason="历史")
+
+
+def test_a_benefit_or_rule_with_enrolments_cannot_be_deleted(yangling, elder):
+    """The enrolment's benefit and rule have no database foreign key (models/enrolment.py): the ORM's
+    PROTECT is what keeps the history's rule from disappearing."""
+    from django.db.models import ProtectedError
+
+    run_once()
+    e = enrolment(elder, "age_allowance")
+    with pytest.raises(ProtectedError):
+        e.rule.delete()
+    with pytest.raises(ProtectedError):
+        e.benefit.delete()
+    assert Enrolment.objects.filter(pk=e.pk, rule=e.rule_id).exists()
