@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from eligibility.models import Elder
-from eligibility.rules import normalize_id_number
 from regions.models import Region
 
 from . import services
@@ -110,20 +109,26 @@ class BedStatusForm(StyledMixin, forms.Form):
     )
 
 
-class ElderByIdField(forms.CharField):
-    """An elder looked up by ID number; the service decides whether the clerk may act for them."""
+class ElderLookupMixin:
+    """The ``elder`` field: an ID number looked up inside the clerk's scope by
+    ``services.admission_elder_lookup`` (the form needs ``self.facility`` and ``self.user``). A number
+    that is missing and one outside the area get the same message, so the form cannot be used to probe
+    whether someone is registered elsewhere; without a user the lookup finds nobody (fails closed)."""
 
-    def clean(self, value: Any) -> Elder | None:
-        value = super().clean(value)
-        if not value:
-            return None
-        elder = Elder.objects.filter(id_number=normalize_id_number(value)).first()
-        if elder is None:
-            raise forms.ValidationError("未找到该老年人，或其不在您的管辖范围内")
-        return elder
+    facility: Facility
+    user: Any
+    cleaned_data: dict[str, Any]
+
+    def clean_elder(self) -> Elder:
+        try:
+            return services.admission_elder_lookup(
+                actor=self.user, facility=self.facility, id_number=self.cleaned_data["elder"]
+            )
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict.get("elder", exc.messages)) from None
 
 
-class AdmitForm(StyledMixin, forms.Form):
+class AdmitForm(ElderLookupMixin, StyledMixin, forms.Form):
     elder = forms.CharField(label="老年人身份证号码", max_length=40, error_messages={"required": "请填写身份证号码"})
     bed = forms.ModelChoiceField(label="床位", queryset=Bed.objects.none(),
                                  error_messages={"required": "请选择床位", "invalid_choice": "所选床位无效"})
@@ -138,16 +143,6 @@ class AdmitForm(StyledMixin, forms.Form):
         self.fields["bed"].queryset = Bed.objects.filter(facility=facility).order_by("room", "code")
         self.fields["bed"].label_from_instance = lambda b: f"{b.code} · {b.room} · {b.get_kind_display()} · {b.get_status_display()}"
         self.initial.setdefault("admitted_on", timezone.localdate())
-
-    def clean_elder(self) -> Elder:
-        """The elder by ID number, looked up inside the clerk's scope by the service: a number that is
-        missing and one outside the area get the same message."""
-        try:
-            return services.admission_elder_lookup(
-                actor=self.user, facility=self.facility, id_number=self.cleaned_data["elder"]
-            )
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.message_dict.get("elder", exc.messages)) from None
 
 
 class DischargeForm(StyledMixin, forms.Form):
@@ -172,14 +167,16 @@ class TransferForm(StyledMixin, forms.Form):
         self.initial.setdefault("on", timezone.localdate())
 
 
-class WaitlistApplyForm(StyledMixin, forms.Form):
-    elder = ElderByIdField(label="老年人身份证号码", max_length=40, error_messages={"required": "请填写身份证号码"})
+class WaitlistApplyForm(ElderLookupMixin, StyledMixin, forms.Form):
+    elder = forms.CharField(label="老年人身份证号码", max_length=40, error_messages={"required": "请填写身份证号码"})
     applied_on = forms.DateField(label="申请日期", widget=DATE, error_messages={"required": "请填写申请日期"})
     wants_centralised = forms.BooleanField(label="申请集中供养（特困人员）", required=False, initial=True)
     note = forms.CharField(label="备注", max_length=200, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, facility: Facility, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.facility = facility
+        self.user = user  # without a user the lookup finds nobody (fails closed)
         self.initial.setdefault("applied_on", timezone.localdate())
 
 

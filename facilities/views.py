@@ -423,11 +423,11 @@ class WaitlistApplyView(FacilityAccessMixin, View):
 
     def get(self, request, pk):
         facility = self.get_facility(pk)
-        return self._render(facility, forms.WaitlistApplyForm())
+        return self._render(facility, forms.WaitlistApplyForm(facility=facility, user=request.user))
 
     def post(self, request, pk):
         facility = self.get_facility(pk)
-        form = forms.WaitlistApplyForm(request.POST)
+        form = forms.WaitlistApplyForm(request.POST, facility=facility, user=request.user)
         if form.is_valid():
             try:
                 application = services.waitlist_apply(actor=request.user, facility=facility, **form.cleaned_data)
