@@ -23,8 +23,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from import_export import fields, resources
 
 from audit.services import record
-from imports.admin_import import normalise_dataset
-from imports.registry import Column, Context
+from imports.admin_import import NoticedResult, file_notices, normalise_dataset
+from imports.registry import Column, Context, Table
 from imports.reports import neutralise
 from imports.values import clean_text, compact, is_blank
 from regions.models import Region
@@ -48,6 +48,22 @@ class _ScopedResource(resources.ModelResource):
 
     def _user(self, kwargs) -> Any:
         return kwargs.get("user") or self.user
+
+    # --- import: the file read as the portal reads it, its notices kept for the result ------------------
+    @classmethod
+    def get_result_class(cls):
+        return NoticedResult
+
+    def _normalise(self, dataset, columns: tuple[Column, ...]) -> Table:
+        """normalise_dataset, remembering the file's notices (unknown columns, ignored — issue #3)."""
+        self._notices: list[str] = []
+        table = normalise_dataset(dataset, columns)
+        self._notices = file_notices(table)
+        return table
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        result.notices.extend(getattr(self, "_notices", []))
 
 
 def _label(field: str):
@@ -123,7 +139,7 @@ class ElderResource(_ScopedResource):
     def before_import(self, dataset, **kwargs):
         """Find the header as the portal does, then validate the whole file with the importer
         (IDs, area, duplicates) before any row."""
-        table = normalise_dataset(dataset, importers.ROLL_COLUMNS)
+        table = self._normalise(dataset, importers.ROLL_COLUMNS)
         self._excel_rows = [number for number, _ in table.rows]
         plan = importers.validate_roll(Context(user=self._user(kwargs), table=table, keep_rows=True))
         self._plan = plan
@@ -228,7 +244,7 @@ class HouseholdResource(_ScopedResource):
 
     def before_import(self, dataset, **kwargs):
         """Find the header as the portal does (title rows, `*` marks, synonyms, any order)."""
-        table = normalise_dataset(dataset, HOUSEHOLD_COLUMNS)
+        table = self._normalise(dataset, HOUSEHOLD_COLUMNS)
         self._excel_rows = [number for number, _ in table.rows]
         self._villages = importers.Villages(self._user(kwargs))
         self._villages.prepare(dataset["村(社区)"])

@@ -7,6 +7,10 @@ the same size/zip/encryption checks, calamine for .xlsx, UTF-8 then GB18030 for 
 calls ``normalise_dataset`` in ``before_import`` to find the header among the first rows with the
 engine's ``find_header`` (labels, synonyms, `*` marks, full-width characters, any column order) and
 rewrite the dataset into the template's columns.
+
+Unknown columns are reported and ignored (issue #3), as in the portal: the resource puts a notice on
+the import's ``NoticedResult`` and the admin shows it as a warning on the preview (and after the
+confirmed import).
 """
 
 from __future__ import annotations
@@ -16,10 +20,30 @@ from pathlib import Path
 from typing import Any
 
 import tablib
+from django.contrib import messages
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.results import Result
 
 from .reading import FileRejected, check_file, read_cells, table_from_rows
 from .registry import Column, Table
+
+
+IGNORED_COLUMNS = "以下列不在模板中，已忽略：{}"
+
+
+class NoticedResult(Result):
+    """The library's Result plus ``notices``: remarks on the whole file that are not errors and do not
+    stop the import (e.g. columns that were ignored)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notices: list[str] = []
+
+
+def file_notices(table: Table) -> list[str]:
+    """What the clerk should know about the file as a whole: the header cells that are not template
+    columns (or repeat one), ignored by the import."""
+    return [IGNORED_COLUMNS.format("、".join(table.unknown_columns))] if table.unknown_columns else []
 
 
 class _EngineFormat:
@@ -53,16 +77,33 @@ class EngineCSV(_EngineFormat, CSV):
 
 
 class EngineImportFormatsMixin:
-    """For a ModelAdmin with django-import-export: import through the engine's readers, and show a
-    refused file's Chinese reason instead of the library's generic "… encountered while reading"."""
+    """For a ModelAdmin with django-import-export: import through the engine's readers, show a refused
+    file's Chinese reason instead of the library's generic "… encountered while reading", and show the
+    result's notices (NoticedResult) as warnings on the preview and after the confirmed import."""
 
     import_formats = [EngineXLSX, EngineCSV]
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)  # type: ignore[misc]
+        # The preview is a TemplateResponse rendered after this returns, so the messages still show on it.
+        _warn(request, (getattr(response, "context_data", None) or {}).get("result"))
+        return response
+
+    def process_result(self, result, request):
+        response = super().process_result(result, request)  # type: ignore[misc]
+        _warn(request, result)
+        return response
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, FileRejected):
             form.add_error("import_file", str(e))
             return
         super().add_data_read_fail_error_to_form(form, e)  # type: ignore[misc]
+
+
+def _warn(request: Any, result: Any) -> None:
+    for notice in getattr(result, "notices", ()):
+        messages.warning(request, notice)
 
 
 def normalise_dataset(dataset: tablib.Dataset, columns: tuple[Column, ...]) -> Table:

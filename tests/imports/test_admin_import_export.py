@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import openpyxl
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from eligibility.models import Elder, Household
@@ -199,3 +200,32 @@ def test_a_household_row_error_in_the_admin_names_its_excel_row(client, county_a
     assert response.context["result"].has_validation_errors()
     assert "第5行 村(社区)" in response.content.decode()
     assert not Household.objects.exists()
+
+
+def test_the_admin_import_preview_names_the_unknown_columns_it_ignores_and_imports_the_rest(
+    client, county_admin, tmp_path
+):
+    client.force_login(county_admin)
+    number = new_id()
+    header = ["身份证号码*", "籍贯", "姓名*", "户号*", "村(社区)*", "备注2", "现住址"]
+    path = roll(tmp_path, [[number, "陕西杨凌", "张三", "H1", VILLAGE, "不该导入", "幸福路1号"]], header=header)
+    response = _dry_run(client, path)
+    notice = "以下列不在模板中，已忽略：籍贯、备注2"
+    assert response.status_code == 200 and response.context["confirm_form"] is not None
+    assert response.context["result"].notices == [notice]
+    assert notice in response.content.decode()  # shown on the preview page
+    assert not Elder.objects.exists()
+    confirmed = _confirm(client, response)
+    elder = Elder.objects.get()
+    assert (elder.id_number, elder.name, elder.address, elder.household.household_number) == (
+        number, "张三", "幸福路1号", "H1")
+    assert "陕西杨凌" not in elder.note and "不该导入" not in elder.note
+    assert notice in [str(m) for m in get_messages(confirmed.wsgi_request)]
+
+
+def test_a_file_with_only_template_columns_gets_no_notice(client, county_admin, tmp_path):
+    client.force_login(county_admin)
+    path = roll(tmp_path, [[new_id(), "张三", "H1", VILLAGE]], header=["身份证号码", "姓名", "户号", "村(社区)"])
+    response = _dry_run(client, path)
+    assert response.context["result"].notices == []
+    assert "已忽略" not in response.content.decode()
