@@ -2,14 +2,70 @@
 enrolments and sweep runs. Imported once at the end of eligibility/admin.py."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from regions.admin_mixins import ScopedAdminMixin
+from regions.scoping import area_prefixes, code_in_area, prefix_q
 
 from .models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
+from .policy.catalogue import covering_prefixes
 from .policy.vocabulary import __doc__ as VOCABULARY_DOC
 
 
-class BenefitRuleInline(admin.TabularInline):
+class JurisdictionVisibleMixin:
+    """Rules and parameters follow the scoping rule by their jurisdiction, with one widening: a
+    county administrator also sees the province's and city's rows that apply to their area (the
+    floor they may not go below, 「不得低于」). Other areas' rows are not there at all (the admin
+    answers as for a missing row). Superusers see everything."""
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        prefixes = area_prefixes(request.user)
+        if prefixes is None:
+            return qs
+        if not prefixes:
+            return qs.none()
+        # The same "applies to" as the sweep's (catalogue.covering_prefixes): province, city, county.
+        above = {code for prefix in prefixes for code in covering_prefixes(prefix.ljust(12, "0"))}
+        return qs.filter(prefix_q("jurisdiction__code", prefixes) | Q(jurisdiction__code__in=above))
+
+
+class JurisdictionScopedAdminMixin(JurisdictionVisibleMixin):
+    """…and only rows whose jurisdiction lies inside the area may be added, changed or deleted: a
+    province's or city's rule moves what every county under it pays, so those stay read-only (as
+    dashboard's IndicatorTargetAdmin does for targets)."""
+
+    def _own(self, request, obj) -> bool:
+        return obj is None or code_in_area(request.user, obj.jurisdiction.code)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._own(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._own(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "jurisdiction" and field is not None and area_prefixes(request.user) is not None:
+            # The autocomplete already offers only the area (RegionAdmin is scoped); this refuses a
+            # posted id outside it, and names it, rather than a bare "not a valid choice".
+            noun = self.model._meta.verbose_name
+            user = request.user
+
+            def inside_area(region):
+                if not code_in_area(user, region.code):
+                    raise ValidationError(
+                        f"“{region.name}（{region.code}）”不在您的辖区内：只能为本辖区制定{noun}，"
+                        f"上级或其他地区的{noun}由其主管部门维护。",
+                        code="outside_area",
+                    )
+
+            field.validators = [*field.validators, inside_area]
+        return field
+
+
+class BenefitRuleInline(JurisdictionVisibleMixin, admin.TabularInline):
     model = BenefitRule
     extra = 0
     fields = ("jurisdiction", "label", "effective_from", "effective_to", "amount_kind", "amount", "parameter_key")
@@ -23,14 +79,33 @@ class BenefitRuleInline(admin.TabularInline):
 
 @admin.register(Benefit)
 class BenefitAdmin(admin.ModelAdmin):
+    """A benefit is shared by every jurisdiction that has rules for it: renaming it, switching it off
+    or changing how it is granted moves every county's enrolments. A county administrator may add a
+    benefit and change or delete one whose rules all lie inside their area (their own local
+    benefit); the shared ones stay read-only for them."""
+
     list_display = ("code", "name", "service_type", "payment_kind", "enrolment_mode", "lead_department", "is_active")
     list_filter = ("service_type", "payment_kind", "enrolment_mode", "is_active")
     search_fields = ("code", "name")
     inlines = [BenefitRuleInline]
 
+    def _own(self, request, obj) -> bool:
+        prefixes = area_prefixes(request.user)
+        if obj is None or prefixes is None:
+            return True
+        if not prefixes:
+            return False
+        return not BenefitRule.objects.filter(benefit=obj).exclude(prefix_q("jurisdiction__code", prefixes)).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._own(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._own(request, obj)
+
 
 @admin.register(BenefitRule)
-class BenefitRuleAdmin(admin.ModelAdmin):
+class BenefitRuleAdmin(JurisdictionScopedAdminMixin, admin.ModelAdmin):
     list_display = ("benefit", "label", "jurisdiction", "effective_from", "effective_to", "amount_kind", "amount", "parameter_key")
     list_filter = ("benefit", "amount_kind", "jurisdiction__level")
     search_fields = ("benefit__name", "label", "jurisdiction__name", "source")
@@ -44,7 +119,7 @@ class BenefitRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(PolicyParameter)
-class PolicyParameterAdmin(admin.ModelAdmin):
+class PolicyParameterAdmin(JurisdictionScopedAdminMixin, admin.ModelAdmin):
     list_display = ("key", "name", "jurisdiction", "value", "effective_from", "effective_to", "note")
     list_filter = ("key",)
     search_fields = ("key", "name", "jurisdiction__name", "note")
