@@ -7,6 +7,15 @@ never imports a domain app: eligibility registers its kinds from ``AppConfig.rea
 
 A kind's ``validate`` must not write anything; ``commit`` runs inside the engine's transaction and
 must be set-based (bulk statements, no per-row ``save()``).
+
+Problems of a row go into ``Plan.errors`` (the mode decides what happens to the other rows). A file
+that cannot be imported at all is refused by raising, from ``validate`` or ``commit``:
+``imports.reading.FileRejected(message)`` when the file itself is unusable (no usable column, nothing
+to match against) — the batch fails with the message; or ``imports.services.FileRefused(message,
+errors=[RowError, …])`` when some rows make the whole file unacceptable in every mode — the batch
+fails with the message and the engine still keeps the counts, the preview's errors and the error
+workbook of ``errors``. Either way nothing is written (a refusal in ``commit`` rolls it back), and the
+kind never saves the batch itself.
 """
 
 from __future__ import annotations

@@ -6,7 +6,11 @@ Guarantees:
   then, and writes all valid rows — or, in strict mode with any error, nothing;
 - a batch commits at most once: the confirm step moves 待确认 → 导入中 under a row lock, and the
   commit runs only from 导入中 (a redelivered or double-clicked commit is a no-op);
-- one audit event per batch action (upload, commit, cancel), never one per row.
+- one audit event per batch action (upload, commit, cancel), never one per row;
+- a file that cannot be imported fails the batch (失败) with a message saying why, and nothing is
+  written: ``FileRejected`` (not a spreadsheet, no header, a missing column …) with the message only;
+  ``FileRefused``, raised by a kind that refuses the whole file in every mode, with its report too —
+  counts, the preview's errors and the error workbook, stored after any rolled-back commit.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +33,7 @@ from regions.scoping import area_prefixes
 
 from .models import ImportBatch
 from .reading import FileRejected, check_file, check_size, read_table
-from .registry import Context, Plan, get_kind
+from .registry import Context, Plan, RowError, Table, get_kind
 from .reports import write_error_workbook
 
 logger = logging.getLogger(__name__)
@@ -36,6 +41,26 @@ logger = logging.getLogger(__name__)
 PREVIEW_CHANGES = 50
 PREVIEW_ERRORS = 100
 Status = ImportBatch.Status
+
+
+class FileRefused(FileRejected):
+    """A kind refuses the whole file, in every mode, and the clerk should still see why row by row.
+
+    Raise it from a kind's ``validate`` (or ``commit``) instead of a plain ``FileRejected`` when the
+    file as a whole must not be imported because of some of its rows (e.g. a bank return file with a
+    line not in the run: issue 8). ``message`` says why, in Chinese; ``errors`` are the file's problem
+    rows (the refusing ones and any others). The engine fails the batch (失败) with the message and
+    keeps the report a checked file gets — counts (every problem row an error; nothing new, updated or
+    unchanged), the preview's errors, the error workbook (the message first in 错误明细) — so the
+    kind itself writes nothing. Refused while committing, the engine's transaction is rolled back
+    first (whatever the kind wrote is gone) and the report is stored after it. Being a
+    ``FileRejected``, it needs no new ``except`` wherever a rejected file is already handled.
+    """
+
+    def __init__(self, message: str, *, errors: Iterable[RowError] = ()) -> None:
+        super().__init__(message)
+        self.errors: list[RowError] = list(errors)
+        self.table: Table | None = None  # set by the engine: the rows the errors point at
 
 
 def area_root(actor: Any) -> str:
@@ -119,48 +144,86 @@ def _progress_writer(batch: ImportBatch, start: int, end: int):
     return report
 
 
-def _store_report(batch: ImportBatch, table, plan: Plan) -> None:
-    notes = []
+def _store_report(batch: ImportBatch, table: Table | None, errors: list[RowError], notes: Iterable[str] = ()) -> None:
+    notes = list(notes)
     if table is not None and table.unknown_columns:
         notes.append("未识别的列（已忽略）：" + "、".join(table.unknown_columns))
-    if not plan.errors and not notes:
+    if not errors and not notes:
         if batch.error_report:
             batch.error_report.delete(save=False)
         return
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
-        write_error_workbook(Path(tmp.name), table, plan.errors, notes)
+        write_error_workbook(Path(tmp.name), table, errors, notes)
         if batch.error_report:
             batch.error_report.delete(save=False)
         with open(tmp.name, "rb") as fh:
             batch.error_report.save(f"batch-{batch.pk}-errors.xlsx", File(fh), save=False)
 
 
+def _keep_report(batch: ImportBatch, table: Table | None, plan: Plan, written: dict, notes: Iterable[str] = ()) -> None:
+    """Fill the batch's counts, preview and error workbook (not saved: the caller saves the batch)."""
+    batch.counts = plan.counts()
+    batch.preview = {
+        "rows": len(table.rows) if table is not None else 0,
+        "header_row": table.header_row if table is not None else None,
+        "unknown_columns": table.unknown_columns if table is not None else [],
+        "changes": plan.changes[:PREVIEW_CHANGES],
+        "errors": [e.as_dict() for e in sorted(plan.errors, key=lambda e: e.row)[:PREVIEW_ERRORS]],
+        "written": written,
+    }
+    _store_report(batch, table, plan.errors, notes)
+
+
 def _process(batch: ImportBatch, actor: Any, *, write: bool, progress_range=(5, 95)) -> Outcome:
-    """Read, validate and (if ``write``) commit; fills the batch's counts/preview/report, not its status."""
+    """Read, validate and (if ``write``) commit; fills the batch's counts/preview/report, not its status.
+    A kind's FileRefused leaves with the table attached, for ``_refuse``."""
     started = time.perf_counter()
     kind = get_kind(batch.kind)
     table = read_table(Path(batch.file.path), batch.filename, kind.columns)
     ctx = Context(user=actor, table=table, strict=batch.strict, batch=batch,
                   progress=_progress_writer(batch, *progress_range) if not write else (lambda f: None))
-    plan = kind.validate(ctx)
-    written: dict = {}
-    if write and not (batch.strict and plan.errors):
-        written = kind.commit(ctx, plan) or {}
-    batch.counts = plan.counts()
-    batch.preview = {
-        "rows": len(table.rows),
-        "header_row": table.header_row,
-        "unknown_columns": table.unknown_columns,
-        "changes": plan.changes[:PREVIEW_CHANGES],
-        "errors": [e.as_dict() for e in sorted(plan.errors, key=lambda e: e.row)[:PREVIEW_ERRORS]],
-        "written": written,
-    }
-    _store_report(batch, table, plan)
+    try:
+        plan = kind.validate(ctx)
+        written: dict = {}
+        if write and not (batch.strict and plan.errors):
+            written = kind.commit(ctx, plan) or {}
+    except FileRefused as exc:
+        exc.table = table
+        raise
+    _keep_report(batch, table, plan, written)
     return Outcome(plan=plan, written=written, seconds=time.perf_counter() - started)
 
 
 def _fail(batch_id: int, message: str) -> None:
     ImportBatch.objects.filter(pk=batch_id).update(status=Status.FAILED, message=message[:2000], progress=100)
+
+
+def _refuse(batch_id: int, refusal: FileRefused, *, validated: bool = False) -> ImportBatch:
+    """Fail the batch with the refusal's message and store its report. Called outside the engine's
+    transaction, so a refusal while committing keeps its report although the commit was rolled back."""
+    message = str(refusal)
+    try:
+        batch = ImportBatch.objects.get(pk=batch_id)
+        _keep_report(batch, refusal.table, Plan(errors=refusal.errors), {}, [message] if refusal.errors else [])
+        batch.status = Status.FAILED
+        batch.message = message[:2000]
+        batch.progress = 100
+        fields = ["status", "message", "progress", "counts", "preview", "error_report"]
+        if validated:
+            batch.validated_at = timezone.now()
+            fields.append("validated_at")
+        batch.save(update_fields=fields)
+    except Exception:  # the refusal must still reach the clerk if its report cannot be stored
+        logger.exception("import batch %s: could not store the refused file's report", batch_id)
+        _fail(batch_id, message)
+    return ImportBatch.objects.get(pk=batch_id)
+
+
+def _record_refused_commit(batch_id: int) -> None:
+    """The commit's audit event when the file was refused (the rolled-back transaction took none)."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    record(actor=batch.uploaded_by, event="imports.batch_commit", obj=batch, outcome="refused",
+           detail={"kind": batch.kind, "counts": batch.counts, "message": batch.message[:500]})
 
 
 def batch_validate(*, batch_id: int) -> ImportBatch:
@@ -175,6 +238,8 @@ def batch_validate(*, batch_id: int) -> ImportBatch:
         batch.save(update_fields=["status", "progress"])
     try:
         _process(batch, batch.uploaded_by, write=False)
+    except FileRefused as exc:
+        _refuse(batch.pk, exc, validated=True)
     except FileRejected as exc:
         _fail(batch.pk, str(exc))
     except Exception as exc:  # a bug must not leave the page polling forever
@@ -211,7 +276,8 @@ def batch_confirm(*, actor: Any, batch: ImportBatch) -> ImportBatch:
 
 
 def batch_commit(*, batch_id: int) -> ImportBatch:
-    """Write the confirmed batch in one transaction. Runs only from 导入中, so it commits at most once."""
+    """Write the confirmed batch in one transaction. Runs only from 导入中, so it commits at most once.
+    A refused file (FileRejected, FileRefused) rolls the transaction back and fails the batch."""
     try:
         with transaction.atomic():
             batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
@@ -220,8 +286,12 @@ def batch_commit(*, batch_id: int) -> ImportBatch:
             actor = batch.uploaded_by
             outcome = _process(batch, actor, write=True)
             _finish(batch, actor, outcome)
+    except FileRefused as exc:
+        _refuse(batch_id, exc)
+        _record_refused_commit(batch_id)
     except FileRejected as exc:
         _fail(batch_id, str(exc))
+        _record_refused_commit(batch_id)
     except Exception as exc:
         logger.exception("import batch %s: commit failed", batch_id)
         _fail(batch_id, f"导入时出现错误，未写入任何数据（{type(exc).__name__}: {str(exc)[:200]}）")
@@ -262,10 +332,19 @@ def batch_import_now(
     *, actor: Any, kind: str, path: str | Path, mode: str = "skip", dry_run: bool = False,
 ) -> ImportBatch:
     """Synchronous one-pass import for the CLI and the benchmark: keep the file, validate and (unless
-    ``dry_run``) commit in one transaction. Raises FileRejected for a file-level problem."""
+    ``dry_run``) commit in one transaction. Raises FileRejected for a file-level problem (the batch is
+    失败). A file its kind refuses with a report (FileRefused) comes back 失败 with that report — counts,
+    errors, error workbook — as a strict import with errors does; nothing is written either way."""
     batch = batch_create(actor=actor, kind=kind, file=path, mode=mode, enqueue=False)
+    started = time.perf_counter()
     if dry_run:
-        outcome = _process(batch, actor, write=False)
+        try:
+            outcome = _process(batch, actor, write=False)
+        except FileRefused as exc:
+            return _refused_now(_refuse(batch.pk, exc, validated=True), started)
+        except FileRejected as exc:
+            _fail(batch.pk, str(exc))
+            raise
         batch.status = Status.CANCELLED
         batch.message = "试运行（--dry-run）：只校验，未写入"
         batch.validated_at = timezone.now()
@@ -278,8 +357,18 @@ def batch_import_now(
             outcome = _process(batch, actor, write=True)
             batch.validated_at = timezone.now()
             _finish(batch, actor, outcome)
+    except FileRefused as exc:
+        batch = _refuse(batch.pk, exc, validated=True)
+        _record_refused_commit(batch.pk)
+        return _refused_now(batch, started)
     except FileRejected as exc:
         _fail(batch.pk, str(exc))
+        _record_refused_commit(batch.pk)
         raise
     setattr(batch, "outcome", outcome)  # noqa: B010 - for the caller (CLI, benchmark)
+    return batch
+
+
+def _refused_now(batch: ImportBatch, started: float) -> ImportBatch:
+    setattr(batch, "outcome", Outcome(plan=None, written={}, seconds=time.perf_counter() - started))  # noqa: B010
     return batch

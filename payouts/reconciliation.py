@@ -12,24 +12,22 @@ upload), else every exported run of the uploader's counties (the generic 批量�
 Problems are reported per row, in Chinese (Excel row number and reason), and never applied. Some
 refuse the whole file, in every mode, because the file itself is wrong (issue 8, "Bad input"): a row
 whose ID, account or line number is not in the run(s), a row that repeats an earlier row's line, a
-totals row (合计) whose amount or count disagrees with the rows. The batch then fails with a message
-naming those rows, keeps its preview and error workbook, and nothing is changed. The others — an
-amount that differs from the line's, an unreadable amount or status, a row with neither ID nor
-account — concern their row only: in the default mode the other rows are applied; in strict mode
-(严格) any problem means nothing is applied.
+totals row (合计) whose amount or count disagrees with the rows. ``validate`` then raises the engine's
+``FileRefused``: the batch fails with a message naming those rows, the engine keeps its counts,
+preview errors and error workbook, and nothing is changed. The others — an amount that differs from
+the line's, an unreadable amount or status, a row with neither ID nor account — concern their row
+only: in the default mode the other rows are applied; in strict mode (严格) any problem means nothing
+is applied.
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from django.core.files import File
 from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Cast
@@ -39,6 +37,7 @@ from audit.services import record
 from eligibility.rules import mask_id_number
 from imports.reading import FileRejected
 from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
+from imports.services import FileRefused
 from imports.values import cell_text, compact
 from regions.scoping import code_in_area
 
@@ -119,7 +118,7 @@ def validate(ctx: Context) -> Plan:
     """Match every row to exactly one line; nothing is written. ``updated`` counts rows that change
     a line's status, ``unchanged`` rows the line already has (a file imported twice changes nothing).
     A row not in the run(s), a row repeating an earlier one, or a totals row that does not add up
-    refuses the whole file (``refuse``)."""
+    refuses the whole file (``refusal``)."""
     table = ctx.table
     if not table.has("id_number") and not table.has("account") and not table.has("line_id"):
         raise FileRejected("回盘文件缺少“身份证号码”或“银行账号”列，未作任何修改")
@@ -231,41 +230,24 @@ def validate(ctx: Context) -> Plan:
             plan.errors.append(problem)
             refusals.append(problem)
     if refusals:
-        refuse(ctx, plan, refusals)
+        raise refusal(plan, refusals)
     plan.payload = {"matches": matches, "runs": [r.pk for r in runs]}
     ctx.progress(1.0)
     return plan
 
 
-def refuse(ctx: Context, plan: Plan, refusals: list[RowError]) -> NoReturn:
-    """Refuse the whole file, in every mode (issue 8, "Bad input": unknown lines, duplicate lines, wrong
-    totals): raise FileRejected naming the rows, so the engine fails the batch with that message and
-    applies nothing. First the batch keeps what the engine keeps for a checked file — counts, the
-    preview's problem rows and the error workbook (every problem row, the others included) — so the
-    clerk sees each problem on the batch page and can fix the file and upload it again."""
+def refusal(plan: Plan, refusals: list[RowError]) -> FileRefused:
+    """The whole file refused, in every mode (issue 8, "Bad input": unknown lines, duplicate lines, wrong
+    totals): a message naming the refusing rows (and how many others have problems). The engine fails
+    the batch with it, applies nothing, and keeps what it keeps for a checked file — counts, the
+    preview's problem rows and the error workbook, from ``plan.errors`` (every problem row, the others
+    included) — so the clerk sees each problem on the batch page and can fix the file and upload it again."""
     shown = "；".join(e.reason for e in refusals[:MESSAGE_ROWS])
     more = f"……共{len(refusals)}处，见错误清单" if len(refusals) > MESSAGE_ROWS else ""
     others = len({e.row for e in plan.errors} - {e.row for e in refusals})
     also = f"（另有{others}行其他问题，见错误清单）" if others else ""
     message = f"回盘文件未导入，未作任何修改：{shown}{more}{also}。请改正后重新上传整个文件"
-    batch, table = ctx.batch, ctx.table
-    if batch is not None:
-        from imports.reports import write_error_workbook
-        from imports.services import PREVIEW_ERRORS
-
-        batch.counts = {"new": 0, "updated": 0, "unchanged": 0, "error": plan.error_rows}
-        batch.preview = {
-            "rows": len(table.rows), "header_row": table.header_row, "unknown_columns": table.unknown_columns,
-            "changes": [], "errors": [e.as_dict() for e in sorted(plan.errors, key=lambda e: e.row)[:PREVIEW_ERRORS]],
-            "written": {},
-        }
-        with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
-            write_error_workbook(Path(tmp.name), table, plan.errors, [message])
-            # the old workbook (if any) is not deleted: a refusal while committing is rolled back
-            with open(tmp.name, "rb") as fh:
-                batch.error_report.save(f"batch-{batch.pk}-errors.xlsx", File(fh), save=False)
-        batch.save(update_fields=["counts", "preview", "error_report"])
-    raise FileRejected(message)
+    return FileRefused(message, errors=plan.errors)
 
 
 def commit(ctx: Context, plan: Plan) -> dict:
