@@ -28,7 +28,7 @@ from .reading import FileRejected, check_file, read_cells, table_from_rows
 from .registry import Column, Table
 
 
-IGNORED_COLUMNS = "以下列不在模板中，已忽略：{}"
+IGNORED_COLUMNS = "未识别的列（已忽略）：{}"  # the same words as the portal's preview (imports.services)
 
 
 class NoticedResult(Result):

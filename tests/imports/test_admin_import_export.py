@@ -210,7 +210,7 @@ def test_the_admin_import_preview_names_the_unknown_columns_it_ignores_and_impor
     header = ["身份证号码*", "籍贯", "姓名*", "户号*", "村(社区)*", "备注2", "现住址"]
     path = roll(tmp_path, [[number, "陕西杨凌", "张三", "H1", VILLAGE, "不该导入", "幸福路1号"]], header=header)
     response = _dry_run(client, path)
-    notice = "以下列不在模板中，已忽略：籍贯、备注2"
+    notice = "未识别的列（已忽略）：籍贯、备注2"
     assert response.status_code == 200 and response.context["confirm_form"] is not None
     assert response.context["result"].notices == [notice]
     assert notice in response.content.decode()  # shown on the preview page
