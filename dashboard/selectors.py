@@ -32,6 +32,7 @@ from eligibility.policy import selectors as worklist_selectors
 from eligibility.rules import birth_date_bounds_for_age
 from facilities import selectors as facility_selectors
 from facilities.choices import NURSING_KINDS, BedLocation, BedStatus
+from imports import selectors as import_selectors
 from imports.models import ImportBatch
 from payouts.models import PayrollRun
 from regions.models import Region
@@ -79,7 +80,7 @@ def action_items(user: Any, *, today: dt.date) -> list[ActionItem]:
         items.append(_item("overdue_visits", "我的逾期探访", overdue, "次", reverse("visits:my_visits") + "?tab=overdue",
                            "分配给我的探访任务已过应探访日期", "danger"))
     if user.has_perm("visits.change_followup"):
-        items.append(_item("follow_ups", "高风险探访待跟进", visit_selectors.open_follow_ups(user).count(), "件",
+        items.append(_item("follow_ups", "探访转介待跟进", visit_selectors.open_follow_ups(user).count(), "件",
                            reverse("visits:follow_ups"), "探访发现的风险事项，尚未办结", "danger"))
     assessments = reverse("assessments:worklist")
     # Not for a superuser: "due" is a per-elder subquery over the whole register (2.3 s at 1M
@@ -91,26 +92,29 @@ def action_items(user: Any, *, today: dt.date) -> list[ActionItem]:
     if user.has_perm("assessments.approve_assessment"):
         items.append(_item("assessments_submitted", "能力评估待审核", assessment_selectors.awaiting_approval(user).count(),
                            "份", f"{assessments}?tab=submitted", "评估员已提交，等待县级审核"))
+    # The run list's ?status= filter narrows the same scoped runs (PayrollRun.visible_to) by status.
+    payroll = reverse("payouts:run_list")
     if user.has_perm("payouts.approve_payrollrun"):
-        runs = PayrollRun.objects.visible_to(user).filter(status=PayrollRun.Status.SUBMITTED).count()
-        items.append(_item("payroll_review", "补贴发放名册待审核", runs, "批", reverse("payouts:run_list"),
+        submitted = str(PayrollRun.Status.SUBMITTED)
+        runs = PayrollRun.objects.visible_to(user).filter(status=submitted).count()
+        items.append(_item("payroll_review", "补贴发放名册待审核", runs, "批", f"{payroll}?status={submitted}",
                            "已提交的月度发放名册，需第二人审核"))
     elif user.has_perm("payouts.submit_payrollrun"):
-        runs = PayrollRun.objects.visible_to(user).filter(status=PayrollRun.Status.DRAFT).count()
-        items.append(_item("payroll_draft", "补贴发放名册待提交", runs, "批", reverse("payouts:run_list"),
+        draft = str(PayrollRun.Status.DRAFT)
+        runs = PayrollRun.objects.visible_to(user).filter(status=draft).count()
+        items.append(_item("payroll_draft", "补贴发放名册待提交", runs, "批", f"{payroll}?status={draft}",
                            "已生成的月度发放名册草稿，核对后提交审核", "info"))
     if user.has_perm("imports.add_importbatch"):
         items.append(_item("import_errors", "批量导入有错误", imports_with_errors(user).count(), "批",
-                           reverse("imports:batch_list"), "校验发现错误行（待确认）或导入失败"))
+                           f"{reverse('imports:batch_list')}?status={import_selectors.ERRORS}",
+                           "校验发现错误行（待确认）或导入失败"))
     return items
 
 
 def imports_with_errors(user: Any) -> QuerySet:
-    """Batches that need the uploader: failed, or validated with error rows and not yet confirmed."""
-    S = ImportBatch.Status
-    return ImportBatch.objects.visible_to(user).filter(
-        Q(status=S.FAILED) | (Q(status=S.READY) & ~Q(error_report=""))
-    )
+    """Batches that need the uploader (imports.selectors.with_errors_q): what the batch list shows
+    under ?status=errors."""
+    return ImportBatch.objects.visible_to(user).filter(import_selectors.with_errors_q())
 
 
 # ---------------------------------------------------------------------------------------------

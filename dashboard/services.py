@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
@@ -41,12 +40,6 @@ class SnapshotResult:
     as_of: dt.date
     rows: int
     skipped: bool = False
-
-
-def _system_reader():
-    """An unsaved, unrestricted reader for the visits app's selector: this is a batch job over the
-    whole register (the figures are scoped again by region_code when read)."""
-    return get_user_model()(is_superuser=True, is_active=True)
 
 
 def _band_case(as_of: dt.date) -> Case:
@@ -79,7 +72,10 @@ def _elder_figures(as_of: dt.date) -> list[tuple[str, str, int]]:
 
 
 def _visit_figures(period: dt.date) -> list[tuple[str, str, int]]:
-    rows = visit_selectors.visit_rate_by_village(_system_reader(), period)
+    """Per village: elders in the month's visit scope and those visited (the visits app's 月探访率),
+    over the whole register — a batch job, so unscoped (``in_area("")``); the figures are scoped
+    again by region_code when read."""
+    rows = visit_selectors.visit_rate_by_village_in_area("", period)
     return [(code, m, v) for code, (n, d) in rows.items() for m, v in (("visit_scope", n), ("visit_done", d))]
 
 

@@ -16,7 +16,7 @@ from django.views.generic.edit import FormView
 from audit.services import client_ip, record
 from regions.mixins import AreaScopedMixin
 
-from . import services
+from . import selectors, services
 from .forms import UploadForm
 from .models import ImportBatch
 from .reading import FileRejected
@@ -77,6 +77,9 @@ def _quote(name: str) -> str:
 
 
 class BatchListView(AreaScopedMixin, ListView):
+    """导入记录 of the area, narrowed by ?status= (a status, or ``errors``: what needs the uploader —
+    the home page's 批量导入有错误 links here)."""
+
     model = ImportBatch
     permission_required = "imports.view_importbatch"
     template_name = "imports/batch_list.html"
@@ -86,7 +89,13 @@ class BatchListView(AreaScopedMixin, ListView):
         return settings.LIST_PAGE_SIZE
 
     def get_queryset(self):
-        return super().get_queryset().select_related("uploaded_by")
+        status = self.request.GET.get("status", "")
+        self.status = status if status in selectors.STATUS_FILTERS else ""
+        return selectors.filter_by_status(super().get_queryset(), self.status).select_related("uploaded_by")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(status=self.status, status_label=selectors.STATUS_FILTERS.get(self.status, ""),
+                                        status_filters=selectors.STATUS_FILTERS, **kwargs)
 
 
 class BatchDetailView(AreaScopedMixin, DetailView):

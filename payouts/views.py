@@ -27,6 +27,9 @@ def _messages_of(exc: Exception) -> str:
 
 
 class RunListView(AreaScopedMixin, ListView):
+    """发放批次 of the user's counties, narrowed by ?status= (the home page links here with
+    ``submitted`` for the reviewer and ``draft`` for the officer who submits)."""
+
     model = PayrollRun
     permission_required = "payouts.view_payrollrun"
     template_name = "payouts/run_list.html"
@@ -34,7 +37,17 @@ class RunListView(AreaScopedMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return super().get_queryset().select_related("county", "submitted_by", "approved_by")
+        status = self.request.GET.get("status", "")
+        self.status = status if status in PayrollRun.Status.values else ""
+        qs = super().get_queryset()
+        if self.status:
+            qs = qs.filter(status=self.status)
+        return qs.select_related("county", "submitted_by", "approved_by")
+
+    def get_context_data(self, **kwargs):
+        statuses = dict(PayrollRun.Status.choices)
+        return super().get_context_data(status=self.status, status_label=statuses.get(self.status, ""),
+                                        status_filters=statuses, **kwargs)
 
 
 class RunGenerateView(AreaScopedMixin, FormView):

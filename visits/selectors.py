@@ -84,27 +84,42 @@ def _month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
     return rules.month_start(month), rules.month_end(month)
 
 
+def _scope_of(visits: QuerySet, month: dt.date) -> QuerySet:
+    first, last = _month_bounds(month)
+    return visits.exclude(status=S.CANCELLED).filter(starts_on__lte=last, due_on__gte=first)
+
+
 def scope_visits(user: Any, month: dt.date) -> QuerySet:
     """Visits (not cancelled) whose window overlaps the month: their elders are the month's scope."""
+    return _scope_of(Visit.objects.visible_to(user), month)
+
+
+def _rate_by_village(visits: QuerySet, records: QuerySet, month: dt.date) -> dict[str, tuple[int, int]]:
+    """月探访率 = distinct elders visited in the month ÷ elders in scope (DOMAIN.md §7); a visit counts
+    only for an elder who is in the month's scope. ``visits`` and ``records`` are already limited to
+    the area (a user's, or a batch job's prefix)."""
     first, last = _month_bounds(month)
-    return Visit.objects.visible_to(user).exclude(status=S.CANCELLED).filter(starts_on__lte=last, due_on__gte=first)
-
-
-def visit_rate_by_village(user: Any, month: dt.date) -> dict[str, tuple[int, int]]:
-    """{village code: (elders in scope, distinct elders visited)} for the month: two aggregate queries.
-
-    月探访率 = distinct elders visited in the month ÷ elders in scope (DOMAIN.md §7); a visit counts
-    only for an elder who is in the month's scope."""
-    first, last = _month_bounds(month)
-    scope = scope_visits(user, month)
+    scope = _scope_of(visits, month)
     in_scope = dict(scope.values("region_code").annotate(n=Count("elder", distinct=True)).values_list("region_code", "n"))
     visited = dict(
-        VisitRecord.objects.visible_to(user)
+        records
         .filter(visited_at__date__gte=first, visited_at__date__lte=last)
         .filter(Exists(scope.filter(elder_id=OuterRef("elder_id"))))
         .values("region_code").annotate(n=Count("elder", distinct=True)).values_list("region_code", "n")
     )
     return {code: (n, visited.get(code, 0)) for code, n in in_scope.items()}
+
+
+def visit_rate_by_village(user: Any, month: dt.date) -> dict[str, tuple[int, int]]:
+    """{village code: (elders in scope, distinct elders visited)} for the month in the user's area:
+    two aggregate queries."""
+    return _rate_by_village(Visit.objects.visible_to(user), VisitRecord.objects.visible_to(user), month)
+
+
+def visit_rate_by_village_in_area(prefix: str, month: dt.date) -> dict[str, tuple[int, int]]:
+    """The same figures for a batch job acting for an area (``prefix``; "" is the whole register),
+    e.g. the nightly statistics snapshot. Unscoped by user (``.in_area``): not for views."""
+    return _rate_by_village(Visit.objects.in_area(prefix), VisitRecord.objects.in_area(prefix), month)
 
 
 def visit_rate_report(user: Any, month: dt.date) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -189,6 +190,9 @@ class AssignmentView(AreaScopedMixin, ListView):
 
 
 CHART_W, CHART_H = 600, 200
+# 逾期未访 is paged (?overdue_page=) rather than cut off, so the section (#overdue, linked from the
+# home page) reaches every overdue visit its count announces.
+OVERDUE_PAGE_SIZE = 200
 
 
 class ReportView(AreaScopedMixin, TemplateView):
@@ -215,7 +219,9 @@ class ReportView(AreaScopedMixin, TemplateView):
         context.update(
             month=month, prev=rules.add_months(month, -1), next=rules.add_months(month, 1),
             report=selectors.visit_rate_report(user, month), history=history, chart_w=CHART_W, chart_h=CHART_H,
-            overdue=selectors.overdue_visits(user)[:200], high_risk=selectors.high_risk_records(user, month)[:200],
+            overdue=Paginator(selectors.overdue_visits(user), OVERDUE_PAGE_SIZE).get_page(
+                self.request.GET.get("overdue_page")),
+            high_risk=selectors.high_risk_records(user, month)[:200],
             per_visitor=selectors.visits_per_visitor(user, month),
         )
         return context
