@@ -80,8 +80,12 @@ def action_items(user: Any, *, today: dt.date) -> list[ActionItem]:
         items.append(_item("overdue_visits", "我的逾期探访", overdue, "次", reverse("visits:my_visits") + "?tab=overdue",
                            "分配给我的探访任务已过应探访日期", "danger"))
     if user.has_perm("visits.change_followup"):
+        follow_ups = reverse("visits:follow_ups")
+        items.append(_item("high_risk_follow_ups", "高风险探访待跟进",
+                           visit_selectors.open_follow_ups(user, high_risk=True).count(), "件",
+                           f"{follow_ups}?risk=high", "探访评定为高风险或申请紧急救助，尚未办结", "danger"))
         items.append(_item("follow_ups", "探访转介待跟进", visit_selectors.open_follow_ups(user).count(), "件",
-                           reverse("visits:follow_ups"), "探访发现的风险事项，尚未办结", "danger"))
+                           follow_ups, "探访发现需转介的事项，尚未办结"))
     assessments = reverse("assessments:worklist")
     # Not for a superuser: "due" is a per-elder subquery over the whole register (2.3 s at 1M
     # elders, bench/README.md); an assessor's county is what this item is for.

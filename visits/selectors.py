@@ -56,12 +56,16 @@ def unassigned_by_village(user: Any) -> list[dict[str, Any]]:
     return [{"code": r["region_code"], "name": names.get(r["region_code"], r["region_code"]), "n": r["n"]} for r in rows]
 
 
-def open_follow_ups(user: Any, status: str = "open") -> QuerySet:
-    return (
-        FollowUp.objects.visible_to(user).filter(status=status)
-        .select_related("elder", "elder__region", "created_by", "record")
-        .order_by("created_at", "pk")
-    )
+def high_risk_q() -> Q:
+    """A referral is high-risk when the visit found high risk or it asks for emergency help."""
+    return Q(record__risk_level=RiskLevel.HIGH) | Q(kind=FollowUp.Kind.URGENT_HELP)
+
+
+def open_follow_ups(user: Any, status: str = "open", *, high_risk: bool = False) -> QuerySet:
+    qs = FollowUp.objects.visible_to(user).filter(status=status)
+    if high_risk:
+        qs = qs.filter(high_risk_q())
+    return qs.select_related("elder", "elder__region", "created_by", "record").order_by("created_at", "pk")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -119,10 +119,11 @@ class FollowUpListView(AreaScopedMixin, ListView):
 
     def get_queryset(self):
         self.status = "closed" if self.request.GET.get("status") == "closed" else "open"
-        return selectors.open_follow_ups(self.request.user, self.status)
+        self.high_risk = self.request.GET.get("risk") == "high"
+        return selectors.open_follow_ups(self.request.user, self.status, high_risk=self.high_risk)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(status=self.status, **kwargs)
+        return super().get_context_data(status=self.status, high_risk=self.high_risk, **kwargs)
 
 
 class FollowUpCloseView(AreaScopedMixin, DetailView):

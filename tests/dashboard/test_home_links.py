@@ -175,6 +175,37 @@ def test_the_follow_up_card_opens_exactly_the_open_referrals_of_the_area(client,
     assert response.context["paginator"].count == count == 1
 
 
+def test_the_high_risk_card_opens_exactly_the_areas_open_high_risk_referrals(
+    client, officer, village_worker, regions, visit_world, frozen
+):
+    from tests.factories import ElderFactory
+    from tests.visits.helpers import make_follow_up, make_rule, make_visit
+    from visits.models import VisitRecord
+    from visits.services import follow_up_close
+
+    rule, far_rule = make_rule("T-RISK"), make_rule("T-RISK-FAR", jurisdiction=OTHER_COUNTY)
+    w = village_worker
+
+    def referral(code, *, risk="low", kind="assessment", rule=rule):
+        visit = make_visit(ElderFactory(region=regions[code]), rule, due_on=dt.date(2026, 10, 31), status="done")
+        follow_up = make_follow_up(visit, w, kind=kind)
+        VisitRecord.objects.filter(pk=follow_up.record_id).update(risk_level=risk)
+        return follow_up
+
+    high = referral(VILLAGE, risk="high")
+    urgent = referral(VILLAGE, kind="urgent_help")
+    referral(VILLAGE, risk="medium")  # open, not high-risk
+    follow_up_close(actor=w, follow_up=referral(VILLAGE, risk="high"), note="已送医")  # high-risk, closed
+    referral(OTHER_COUNTY_VILLAGE, risk="high", rule=far_rule)  # high-risk, another county
+    client.force_login(officer)
+    count, response = _follow(client, "high_risk_follow_ups")
+    assert _pks(response.context["follow_ups"]) == {high.pk, urgent.pk}
+    assert response.context["paginator"].count == count == 2
+    assert "仅高风险" not in response.content.decode() and "全部转介" in response.content.decode()
+    everything, _ = _card(client, "follow_ups")
+    assert everything == 4  # the fixture's open referral, the two high-risk ones and the medium one
+
+
 # ---------------------------------------------------------------------------------------------
 # 能力评估
 
@@ -333,7 +364,8 @@ def test_the_register_card_opens_the_living_elders_of_the_area(client, officer, 
 
 # Every card the home page can show is followed above; a new card needs a story here too.
 COVERED = {
-    "candidates", "stop_proposals", "overdue_visits", "follow_ups", "assessments_due", "assessments_submitted",
+    "candidates", "stop_proposals", "overdue_visits", "follow_ups", "high_risk_follow_ups", "assessments_due",
+    "assessments_submitted",
     "payroll_review", "payroll_draft", "import_errors",
 }
 
