@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
 from eligibility.models import Elder
@@ -173,11 +174,5 @@ class ExportView(StatisticsBase):
         response = HttpResponse(content, content_type=XLSX)
         area = scope.area.code if scope.area else "all"
         filename = f"{title}-{area}-{scope.today:%Y%m%d}.xlsx"
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+        response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
-
-
-def _quote(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text)

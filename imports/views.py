@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.generic import DetailView, ListView, View
 from django.views.generic.detail import SingleObjectMixin
 from django.views.generic.edit import FormView
@@ -66,14 +67,8 @@ class TemplateDownloadView(AreaScopedMixin, View):
         buffer = io.BytesIO()
         write_template(buffer, kind)
         response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(kind.template_name or kind.key)}.xlsx"
+        response["Content-Disposition"] = content_disposition_header(True, f"{kind.template_name or kind.key}.xlsx")
         return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 class BatchListView(AreaScopedMixin, ListView):

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from audit.services import record
@@ -228,18 +229,12 @@ class RunExportView(RunDetailView):
         if fmt == "csv":
             body = exports.stream_csv(rows) if what == "notice" else exports.bank_csv(run)
             response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
+            response["Content-Disposition"] = content_disposition_header(True, name)
             return response
         tmp = tempfile.TemporaryFile()
         exports.write_xlsx(rows, tmp)
         tmp.seek(0)
         return FileResponse(tmp, as_attachment=True, filename=name)
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 class RunLinesView(RunDetailView):

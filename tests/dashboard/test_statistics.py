@@ -182,6 +182,12 @@ def test_export_is_a_formatted_workbook_of_the_same_numbers(client, county_admin
     response = client.get(reverse("dashboard:export"), {"table": "areas", "area": TOWNSHIP})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    # a Chinese file name the browser keeps: the table, the area and the day
+    from urllib.parse import quote
+
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''" + quote(f"分区域特殊困难老年人-{TOWNSHIP}-"))
+    assert disposition.endswith(".xlsx")
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content))
     sheet = book.active
     assert sheet.freeze_panes == "A2"
