@@ -16,69 +16,35 @@ history row per created or changed elder with the importing user, no row touched
 A blank cell means "not given": it never clears a stored value.
 
 Modules: ``vocabulary`` (lookups, shared columns), ``villages`` (village resolution), ``parsing``
-(row parsing, shared reads and writes), ``roll`` and ``status_lists`` (the kinds). The names below are
-re-exported so that ``from eligibility.importers import …`` keeps working.
+(row parsing, shared reads and writes), ``roll`` and ``status_lists`` (the kinds). ``__all__`` lists
+what other apps import from here.
 """
 
 from __future__ import annotations
 
 from imports.registry import ImporterKind, register
 
-from .parsing import (
-    _MISSING,
-    BATCH,
-    CHUNK,
-    RowParser,
-    _apply_updates,
-    _existing,
-    _flag_duplicates,
-    _history_user,
-    _in_area,
-)
-from .roll import ROLL_COLUMNS, ROLL_FIELDS, ROLL_PERMISSIONS, _existing_households, commit_roll, validate_roll
+from .parsing import RowParser, _existing, _in_area
+from .roll import ROLL_COLUMNS, ROLL_PERMISSIONS, commit_roll, validate_roll
 from .status_lists import (
     ASSISTANCE_COLUMNS,
     DEATH_COLUMNS,
     DISABILITY_COLUMNS,
     STATUS_PERMISSIONS,
-    _not_future,
     _status_validator,
     commit_status,
     parse_assistance,
     parse_death,
     parse_disability,
 )
-from .villages import _SUFFIXES, Villages, _aliases
-from .vocabulary import (
-    COMPARED,
-    DATE_HELP,
-    DISABILITY_CATEGORY,
-    DISABILITY_GRADE,
-    ECONOMIC,
-    FIELD_LABELS,
-    HUKOU,
-    ID_COLUMN,
-    LIVING,
-    LOOKUPS,
-    MOVE_TYPE,
-    NAME_COLUMN,
-    RELATION,
-    SEX,
-    SPECIAL_FAMILY,
-    TEXT_LIMITS,
-    VETERAN,
-    _display,
-    _help,
-)
+from .villages import Villages
+from .vocabulary import DATE_HELP, HUKOU, ID_COLUMN, LOOKUPS
 
+# What other modules use: assessments' result import (the roll's row parser and lookups), the admin
+# resources (eligibility/resources.py) and the import benchmark.
 __all__ = [
-    "ASSISTANCE_COLUMNS", "BATCH", "CHUNK", "COMPARED", "DATE_HELP", "DEATH_COLUMNS", "DISABILITY_CATEGORY",
-    "DISABILITY_COLUMNS", "DISABILITY_GRADE", "ECONOMIC", "FIELD_LABELS", "HUKOU", "ID_COLUMN", "LIVING", "LOOKUPS",
-    "MOVE_TYPE", "NAME_COLUMN", "RELATION", "ROLL_COLUMNS", "ROLL_FIELDS", "ROLL_PERMISSIONS", "SEX",
-    "SPECIAL_FAMILY", "STATUS_PERMISSIONS", "TEXT_LIMITS", "VETERAN", "RowParser", "Villages", "_MISSING",
-    "_SUFFIXES", "_aliases", "_apply_updates", "_display", "_existing", "_existing_households",
-    "_flag_duplicates", "_help", "_history_user", "_in_area", "_not_future", "_status_validator", "commit_roll",
-    "commit_status", "parse_assistance", "parse_death", "parse_disability", "register_importers", "validate_roll",
+    "DATE_HELP", "HUKOU", "ID_COLUMN", "LOOKUPS", "ROLL_COLUMNS", "RowParser", "Villages", "_existing", "_in_area",
+    "register_importers", "validate_roll",
 ]
 
 
