@@ -35,6 +35,18 @@ from .selectors import Scope, bed_statistics, elders_in_scope, months_back
 TOWNSHIP_PUBLIC_KINDS = (FacilityKind.TEKUN, FacilityKind.REGIONAL_CENTRE)
 
 
+def public_township_q() -> Q:
+    """Public township institutions: the denominator of the 一级以上 indicator."""
+    return Q(kind__in=TOWNSHIP_PUBLIC_KINDS, ownership__in=PUBLIC_OWNERSHIPS)
+
+
+def valid_grade_exists(on: dt.date) -> Exists:
+    """The facility holds a 等级 rating of 一级 or above that has not expired on ``on``."""
+    return Exists(Rating.objects.filter(
+        facility=OuterRef("pk"), scheme=RatingScheme.GRADE, level__gte=1, expires_on__gte=on,
+    ))
+
+
 @dataclass
 class IndicatorRow:
     key: str
@@ -143,11 +155,8 @@ def tekun_per_county(scope: Scope) -> dict[str, int]:
 
 
 def graded_township(scope: Scope) -> tuple[int, int]:
-    valid_grade = Exists(Rating.objects.filter(
-        facility=OuterRef("pk"), scheme=RatingScheme.GRADE, level__gte=1, expires_on__gte=scope.today,
-    ))
-    agg = _facilities(scope).filter(kind__in=TOWNSHIP_PUBLIC_KINDS, ownership__in=PUBLIC_OWNERSHIPS).aggregate(
-        den=Count("id"), num=Count("id", filter=Q(valid_grade))
+    agg = _facilities(scope).filter(public_township_q()).aggregate(
+        den=Count("id"), num=Count("id", filter=Q(valid_grade_exists(scope.today)))
     )
     return agg["num"], agg["den"]
 

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, CharField, Count, Q, Value, When
 from django.utils import timezone
 
 from eligibility.models import Elder
 from eligibility.policy.locks import try_xact_lock
 from eligibility.rules import birth_date_bounds_for_age
-from facilities.choices import NURSING_KINDS, PUBLIC_OWNERSHIPS, BedLocation, FacilityKind, RatingScheme
-from facilities.models import Bed, Facility, Rating
+from facilities.choices import NURSING_KINDS, BedLocation, FacilityKind
+from facilities.models import Bed, Facility
 from visits import rules as visit_rules
 from visits import selectors as visit_selectors
 
-from .indicators import TOWNSHIP_PUBLIC_KINDS, valid_assessment_q
+from .indicators import public_township_q, valid_assessment_q, valid_grade_exists
 from .models import MonthlyFigure
 from .selectors import PYRAMID_BANDS, SPECIAL_GROUPS, band_q, profile_conditions
 
@@ -92,10 +92,8 @@ def _facility_figures(as_of: dt.date) -> list[tuple[str, str, int]]:
         .order_by()
     )
     out = [(r["region_code"], m, r[m]) for r in beds for m in ("beds_total", "beds_nursing", "beds_occupied")]
-    valid_grade = Exists(Rating.objects.filter(
-        facility=OuterRef("pk"), scheme=RatingScheme.GRADE, level__gte=1, expires_on__gte=as_of,
-    ))
-    public_township = Q(kind__in=TOWNSHIP_PUBLIC_KINDS, ownership__in=PUBLIC_OWNERSHIPS)
+    valid_grade = valid_grade_exists(as_of)
+    public_township = public_township_q()
     facilities = (
         Facility.objects.in_area("").values("region_code")
         .annotate(
