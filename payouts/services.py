@@ -1,6 +1,6 @@
 """Everything that changes a payroll: generate, submit, return, acknowledge checks, approve, export,
 reconcile, close. Keyword-only, atomic, audited; a refusal is a ``ValidationError`` and changes
-nothing (STYLE.md 6a)."""
+nothing (docs/contributing.md rule 6a)."""
 
 from __future__ import annotations
 
