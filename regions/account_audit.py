@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_save
 
-from .governance import USER_CREATE_EVENT
+from .governance import PASSWORD_CHANGE_EVENT, USER_CREATE_EVENT
 
 FLAGS = ("is_staff", "is_superuser", "is_active")
 
@@ -57,7 +57,7 @@ def _audit_user_save(sender, instance, created, raw=False, update_fields=None, *
     # AbstractBaseUser.save() clears _password only after post_save: set means "password set now".
     if getattr(instance, "_password", None) is not None:
         own = actor is not None and actor.pk == instance.pk
-        record(actor=actor, event="auth.password_change", obj=instance, ip_address=ip,
+        record(actor=actor, event=PASSWORD_CHANGE_EVENT, obj=instance, ip_address=ip,
                detail={"username": instance.username, "by": "self" if own else "administrator" if actor else "system"})
 
 

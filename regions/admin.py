@@ -97,7 +97,7 @@ class StaffAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "role":
-            names = roles.ROLE_NAMES
+            names: list[str] = list(roles.ROLE_NAMES)
             if not request.user.is_superuser:
                 names = sorted({r for _, grantable in services.grant_scopes(request.user) for r in grantable})
             kwargs["queryset"] = Group.objects.filter(name__in=names).order_by("name")

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 USER_CREATE_EVENT = "auth.user_create"
+PASSWORD_CHANGE_EVENT = "auth.password_change"
 
 
 def four_eyes_refusal(*, approver: Any, participant_ids: Iterable[int | None], days: int = 30) -> str | None:
@@ -24,7 +25,9 @@ def four_eyes_refusal(*, approver: Any, participant_ids: Iterable[int | None], d
 
     Refused when the approver is a participant (created, edited or submitted the object), when a
     participant granted or approved one of the approver's active role assignments within the last
-    ``days`` days, or when a participant created the approver's account within that time."""
+    ``days`` days, or when a participant created the approver's account within that time — and, with
+    no time limit, when the approver's current password was set by a participant (account creation
+    or an administrator's reset): whoever knows the password can act as the account."""
     from audit.models import AuditEvent
 
     from .models import StaffAssignment
@@ -52,6 +55,16 @@ def four_eyes_refusal(*, approver: Any, participant_ids: Iterable[int | None], d
     )
     if created.exists():
         return f"审核人的账号是本记录的经办人在{days}天内创建的，不能由其审核（双人复核）"
+    last_set = (
+        AuditEvent.objects.filter(
+            event__in=(USER_CREATE_EVENT, PASSWORD_CHANGE_EVENT), object_type="auth.user", object_id=str(approver.pk)
+        )
+        .order_by("-at", "-id")
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    if last_set in people:
+        return "审核人的当前密码是本记录的经办人设置的，请审核人先自行修改密码（双人复核）"
     return None
 
 

@@ -67,7 +67,7 @@ def test_attack_puppet_finance_reviewer_cannot_approve_own_submission(client, ru
     assert PayrollRun.objects.get(pk=run.pk).status == "submitted"
 
 
-def test_a_reviewer_whose_account_the_submitter_created_is_refused_for_30_days(client, run, superuser):
+def test_a_reviewer_whose_account_or_password_the_submitter_made_is_refused(client, run, superuser):
     admin, _ = admin_and_reviewer()
     services.payroll_submit(actor=admin, run=run)
     client.force_login(admin)
@@ -84,9 +84,20 @@ def test_a_reviewer_whose_account_the_submitter_created_is_refused_for_30_days(c
     services.checks_acknowledge(actor=puppet, run=run)
     with pytest.raises(ValidationError, match="账号是本记录的经办人在30天内创建的"):
         services.payroll_approve(actor=puppet, run=run)
-    # The rule is a window: after 30 days the account is an ordinary colleague's.
-    with time_machine.travel(timezone.now() + dt.timedelta(days=31), tick=False):
-        approved = services.payroll_approve(actor=puppet, run=run)
+    later = timezone.now() + dt.timedelta(days=31)
+    with time_machine.travel(later, tick=False):
+        # After 30 days the creation no longer counts, but the password the creator set still does…
+        with pytest.raises(ValidationError, match="当前密码是本记录的经办人设置的"):
+            services.payroll_approve(actor=puppet, run=run)
+    # …until the reviewer sets their own; then the account is an ordinary colleague's.
+    with time_machine.travel(later + dt.timedelta(minutes=1), tick=False):
+        client.force_login(puppet)
+        response = client.post(reverse("password_change"), {
+            "old_password": "puppet-fin-pass-2026", "new_password1": "my-own-secret-2027",
+            "new_password2": "my-own-secret-2027",
+        })
+        assert response.status_code == 302 and response["Location"] == reverse("password_change_done")
+        approved = services.payroll_approve(actor=_fresh(puppet), run=run)
     assert approved.status == "approved" and approved.approved_by == puppet
 
 
