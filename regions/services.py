@@ -7,7 +7,6 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -232,14 +231,14 @@ def _may_grant_here(scopes: list[tuple[str, frozenset[str]]], region_code: str, 
     return any(region_code.startswith(prefix) and role_name in grantable for prefix, grantable in scopes)
 
 
-def _user_inside(scopes: list[tuple[str, frozenset[str]]], user: Any, *, exclude_pk: int | None = None) -> bool:
+def _user_inside(scopes: list[tuple[str, frozenset[str]]], user: Any) -> bool:
     """Every assignment of the user (active or pending) lies inside the actor's grant area."""
     prefixes = [prefix for prefix, _ in scopes]
-    codes = StaffAssignment.objects.filter(user_id=user.pk).exclude(pk=exclude_pk).values_list("region_code", flat=True)
+    codes = StaffAssignment.objects.filter(user_id=user.pk).values_list("region_code", flat=True)
     return all(any(code.startswith(p) for p in prefixes) for code in codes)
 
 
-def grant_refusal(*, actor: Any, user: Any, region: Region, role: Group, exclude_pk: int | None = None) -> str | None:
+def grant_refusal(*, actor: Any, user: Any, region: Region, role: Group) -> str | None:
     """Why ``actor`` may not give ``user`` ``role`` in ``region`` (Chinese), or None if they may."""
     if actor is None:
         return "授权须由登录的管理员操作"
@@ -256,7 +255,7 @@ def grant_refusal(*, actor: Any, user: Any, region: Region, role: Group, exclude
         return f"您无权授予“{role.name}”角色（只能授予低于本人角色的角色）"
     if not _may_grant_here(scopes, region.code, role.name):
         return f"辖区“{region.name}”不在您可授权的范围内"
-    if not _user_inside(scopes, user, exclude_pk=exclude_pk):
+    if not _user_inside(scopes, user):
         return f"用户 {user.username} 在您的辖区以外有角色分配，只能由其所在辖区或系统管理员授权"
     return None
 
@@ -306,9 +305,13 @@ def staff_assignment_create(*, actor, user, region: Region, role) -> StaffAssign
     step still refuses an approver whose role they granted, regions.governance). A county
     administrator's grant of a four-eyes role is PENDING until a second administrator approves it."""
     if actor is not None:
+        # One grant decision per grantee at a time: the rules read the grantee's other assignments.
+        type(user).objects.select_for_update().filter(pk=user.pk).first()
         reason = grant_refusal(actor=actor, user=user, region=region, role=role)
         if reason:
             raise ValidationError(reason)
+        if StaffAssignment.objects.filter(user=user, region=region, role=role).exists():
+            raise ValidationError(f"{user.username} 在“{region.name}”已有“{role.name}”角色（或待批准的授权）")
     now = timezone.now()
     assignment = StaffAssignment(user=user, region=region, role=role)
     assignment.region_code = region.code

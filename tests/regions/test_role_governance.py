@@ -256,6 +256,20 @@ def test_a_county_admin_revokes_only_what_they_could_grant(client, county_admin,
     assert event.user == county_admin and event.detail["role"] == roles.VILLAGE_WORKER
 
 
+def test_a_pending_grant_is_not_granted_twice_and_locks_the_account_page(client, county_admin, regions):
+    """Grant a finance role (pending), then reset the grantee's password before anyone approves: no."""
+    newcomer = make_staff("pending_fin", None, None)
+    services.staff_assignment_create(
+        actor=county_admin, user=newcomer, region=regions[COUNTY], role=role(roles.FINANCE_REVIEWER)
+    )
+    with pytest.raises(ValidationError, match="已有“财务审核”角色（或待批准的授权）"):
+        services.staff_assignment_create(
+            actor=county_admin, user=newcomer, region=regions[COUNTY], role=role(roles.FINANCE_REVIEWER)
+        )
+    client.force_login(county_admin)
+    assert client.get(reverse("admin:auth_user_password_change", args=[newcomer.pk])).status_code == 403
+
+
 # --- the audit trail ------------------------------------------------------------------------------------
 
 
