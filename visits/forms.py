@@ -81,7 +81,7 @@ class BulkAssignForm(forms.Form):
 
         prefixes = area_prefixes(user)
         villages = Region.objects.filter(level=Region.Level.VILLAGE)
-        staff = StaffAssignment.objects.all()
+        staff = StaffAssignment.objects.active()
         if prefixes is not None:
             if not prefixes:
                 villages, staff = villages.none(), staff.none()
