@@ -307,8 +307,11 @@ def carry_failed_lines(run: PayrollRun, benefits: list[Benefit], actor: Any = No
         return 0
     from .reconciliation import record_line_events
 
-    # Locked first, and only lines still failed: a return file committed meanwhile may have marked
-    # one paid, and a paid line never moves (the database trigger refuses it too).
+    # Their runs first, then the lines (the order a return file's commit takes them, so the two never
+    # deadlock), and only lines still failed: a return file committed meanwhile may have marked one
+    # paid, and a paid line never moves (the database trigger refuses it too).
+    sources = sorted(set(PayrollLine.objects.filter(pk__in=ids).values_list("run_id", flat=True)))
+    list(PayrollRun.objects.select_for_update().filter(pk__in=sources).order_by("pk").values_list("pk", flat=True))
     ids = list(PayrollLine.objects.select_for_update().filter(pk__in=ids, status=PayrollLine.Status.FAILED)
                .values_list("pk", flat=True))
     record_line_events(PayrollLine.objects.filter(pk__in=ids), kind=PayrollLineEvent.Kind.CARRIED,

@@ -245,6 +245,8 @@ class RunExportView(RunDetailView):
 
     def post(self, request, *args, **kwargs):
         run, fmt = self._start(request)
+        if (request.POST.get("what") or request.GET.get("what")) == "notice":
+            return self._notice(run, fmt)
         return self._send(run, fmt, produce=True)
 
     def _send(self, run, fmt, *, produce=False):

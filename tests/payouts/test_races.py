@@ -235,6 +235,9 @@ def test_attack_raw_sql_cannot_change_or_delete_exported_lines_or_reopen_the_run
         ("UPDATE payouts_payrollline SET elder_id = %s WHERE id = %s", [elder().pk, line.pk]),
         ("UPDATE payouts_payrollline SET period = period + 31 WHERE id = %s", [line.pk]),
         ("UPDATE payouts_payrollline SET kind = 'arrears' WHERE run_id = %s", [run.pk]),
+        # "carrying" a line the bank did not refuse (only failed lines may move on)
+        ("UPDATE payouts_payrollline SET carried_from_id = run_id, bank_account = '6222000000000000000' "
+         "WHERE id = %s", [line.pk]),
         ("DELETE FROM payouts_payrollline WHERE id = %s", [line.pk]),
         ("DELETE FROM payouts_payrollline WHERE run_id = %s", [run.pk]),
         ("UPDATE payouts_payrollrun SET status = 'draft' WHERE id = %s", [run.pk]),
