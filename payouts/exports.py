@@ -105,8 +105,9 @@ class _Line:
         self.text = text
 
 
-def bank_rows(run: PayrollRun) -> Iterator[list[Any]]:
-    """Header, data rows, totals row and checksum row of the bank file, as lists of cells."""
+def bank_rows(run: PayrollRun, summary: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+    """Header, data rows, totals row and checksum row of the bank file, as lists of cells. When
+    ``summary`` is given, it receives ``count``, ``total`` and ``checksum`` once the rows are out."""
     cols = bank_columns()
     target = _Line()
     writer = csv.writer(target, lineterminator="\n")
@@ -120,6 +121,8 @@ def bank_rows(run: PayrollRun) -> Iterator[list[Any]]:
         count += 1
         total += row[5]
         yield cells
+    if summary is not None:
+        summary.update(count=count, total=total, checksum=digest.hexdigest())
     yield from _footer(cols, count, total, digest.hexdigest())
 
 
@@ -185,8 +188,9 @@ def _copy_select(cols: list[str]) -> str:
     )
 
 
-def bank_csv(run: PayrollRun) -> Iterator[bytes]:
-    """The bank file as CSV bytes (BOM, header, data, totals, checksum), streamed."""
+def bank_csv(run: PayrollRun, summary: dict[str, Any] | None = None) -> Iterator[bytes]:
+    """The bank file as CSV bytes (BOM, header, data, totals, checksum), streamed. ``summary`` as
+    for ``bank_rows``."""
     from django.db import connection
     from django.db.models import Count, Sum
 
@@ -194,7 +198,7 @@ def bank_csv(run: PayrollRun) -> Iterator[bytes]:
     yield "\ufeff".encode()
     yield (",".join(COLUMNS[c] for c in cols) + "\n").encode()
     if connection.vendor != "postgresql":
-        rows = bank_rows(run)
+        rows = bank_rows(run, summary)
         next(rows)  # the header is written above
         for chunk in stream_csv(rows, bom=False):
             yield chunk.encode()
@@ -211,9 +215,32 @@ def bank_csv(run: PayrollRun) -> Iterator[bytes]:
                 yield data
     footer = io.StringIO()
     writer = csv.writer(footer, lineterminator="\n")
+    if summary is not None:
+        summary.update(count=agg["n"] or 0, total=agg["total"] or Decimal("0.00"), checksum=digest.hexdigest())
     for row in _footer(cols, agg["n"] or 0, agg["total"] or Decimal("0.00"), digest.hexdigest()):
         writer.writerow(row)
     yield footer.getvalue().encode()
+
+
+def write_bank_file(run: PayrollRun, file_format: str, out: Any) -> dict[str, Any]:
+    """Write the bank file of ``run`` to the binary file object ``out`` (opened for reading too:
+    it is read back for its SHA-256); returns ``count``, ``total``,
+    ``checksum`` (the checksum row's SHA-256 of the data rows), ``size`` and ``sha256`` (of the whole
+    file, what a re-send is checked against)."""
+    summary: dict[str, Any] = {}
+    if file_format == "xlsx":
+        write_xlsx(bank_rows(run, summary), out)
+    else:
+        for chunk in bank_csv(run, summary):
+            out.write(chunk)
+    out.flush()
+    out.seek(0)
+    digest, size = hashlib.sha256(), 0
+    for block in iter(lambda: out.read(1 << 20), b""):
+        digest.update(block)
+        size += len(block)
+    out.seek(0)
+    return {**summary, "size": size, "sha256": digest.hexdigest()}
 
 
 def write_xlsx(rows: Iterator[list[Any]], out: Any, *, sheet: str = "代发明细") -> None:

@@ -198,7 +198,9 @@ def _insert_one_off(run: PayrollRun, benefit: Benefit, enrolments: QuerySet, amo
 
 
 def delete_stale_lines(run: PayrollRun, benefits: list[Benefit]) -> int:
-    """Before regenerating a draft: delete the lines that would not come out the same — every
+    """Before regenerating a draft (the caller holds the run's row lock and has seen it is a draft,
+    so none of these lines is in a bank file; the database trigger ``payouts_line_guard`` refuses
+    the DELETE otherwise): delete the lines that would not come out the same — every
     arrears and recovery line (few), and each normal line whose enrolment no longer owes this month
     or whose amount, area or bank details changed. Unchanged normal lines stay, so regenerating an
     unchanged draft writes (almost) nothing; ``insert_lines`` then adds only what is missing."""
@@ -305,6 +307,13 @@ def carry_failed_lines(run: PayrollRun, benefits: list[Benefit], actor: Any = No
         return 0
     from .reconciliation import record_line_events
 
+    # Their runs first, then the lines (the order a return file's commit takes them, so the two never
+    # deadlock), and only lines still failed: a return file committed meanwhile may have marked one
+    # paid, and a paid line never moves (the database trigger refuses it too).
+    sources = sorted(set(PayrollLine.objects.filter(pk__in=ids).values_list("run_id", flat=True)))
+    list(PayrollRun.objects.select_for_update().filter(pk__in=sources).order_by("pk").values_list("pk", flat=True))
+    ids = list(PayrollLine.objects.select_for_update().filter(pk__in=ids, status=PayrollLine.Status.FAILED)
+               .values_list("pk", flat=True))
     record_line_events(PayrollLine.objects.filter(pk__in=ids), kind=PayrollLineEvent.Kind.CARRIED,
                        to_status=PayrollLine.Status.PENDING, source=f"转入{run}（批次 {run.pk}）",
                        user=run.created_by if actor is None else actor)

@@ -261,6 +261,37 @@ class PayrollLineEvent(models.Model):
         return f"{self.get_kind_display()}：{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
+class BankFile(models.Model):
+    """The bank file of a run, produced once (the run's first export, 已审核 → 已导出) and kept: every
+    later export re-sends these very bytes (checked against ``sha256`` first), never new lines. One
+    per run (the primary key is the run's)."""
+
+    run = models.OneToOneField(PayrollRun, verbose_name="发放批次", on_delete=models.PROTECT, primary_key=True,
+                               related_name="bank_file")
+    file_format = models.CharField("格式", max_length=4, choices=[("csv", "CSV"), ("xlsx", "Excel (.xlsx)")])
+    file = models.FileField("文件", upload_to="payouts/bank/%Y/%m/", max_length=255)
+    size = models.BigIntegerField("字节数")
+    sha256 = models.CharField("文件SHA-256", max_length=64, help_text="整个文件的SHA-256；重发前核对")
+    checksum = models.CharField("校验码", max_length=64, help_text="文件末行“校验码”：明细行的SHA-256")
+    line_count = models.PositiveIntegerField("笔数")
+    total = models.DecimalField("合计（元）", max_digits=14, decimal_places=2)
+    produced_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="生成人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    produced_at = models.DateTimeField("生成时间")
+
+    class Meta:
+        verbose_name = "银行代发文件"
+        verbose_name_plural = "银行代发文件"
+
+    def __str__(self) -> str:
+        return f"{self.run} 银行代发文件（{self.line_count}笔，{self.total}元）"
+
+    @property
+    def filename(self) -> str:
+        run = self.run
+        return f"代发文件_{run.county_code[:6]}_{run.period_code}.{self.file_format}"
+
+
 class ReturnFile(models.Model):
     """A bank return file uploaded from a run's page: ties the import batch (imports.ImportBatch,
     kind ``bank_return``) to the run it must be matched against. A return file uploaded on the

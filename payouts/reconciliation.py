@@ -257,7 +257,9 @@ def commit(ctx: Context, plan: Plan) -> dict:
     from .services import transition
 
     matches: list[Match] = plan.payload["matches"]
-    runs = {r.pk: r for r in PayrollRun.objects.select_for_update().filter(pk__in=plan.payload["runs"])}
+    # Row locks in id order (two commits over overlapping runs never deadlock); the state is checked
+    # on the locked rows. A generation never holds these: it locks only its own draft.
+    runs = {r.pk: r for r in PayrollRun.objects.select_for_update().filter(pk__in=plan.payload["runs"]).order_by("pk")}
     for run in runs.values():
         if run.status != rules.EXPORTED:
             raise FileRejected(f"{run}已不是“已导出”状态（当前为“{run.get_status_display()}”），未作任何修改")

@@ -1,13 +1,22 @@
 """Everything that changes a payroll: generate, submit, return, acknowledge checks, approve, export,
 reconcile, close. Keyword-only, atomic, audited; a refusal is a ``ValidationError`` and changes
-nothing (docs/contributing.md rule 6a)."""
+nothing (docs/contributing.md rule 6a).
+
+The state machine runs under locks: every action takes its county's advisory lock (bounded wait,
+``lock_wait_seconds``; generation holds it while it writes the lines) and then the run's row lock
+(``lock_run``), checks the state it expects on the row it now holds, and saves only the fields it
+changes. Concurrent actions therefore serialise; the loser gets a Chinese refusal (the state it
+found, or ``BUSY``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+import time
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
@@ -23,7 +32,7 @@ from regions.models import Region
 from regions.scoping import code_in_area
 
 from . import generation, rules
-from .models import PayrollLine, PayrollRun, PayrollTransition
+from .models import BankFile, PayrollLine, PayrollRun, PayrollTransition
 
 
 
@@ -34,12 +43,49 @@ def county_code12(code: str) -> str:
     return code[:6] + "000000"
 
 
+BUSY = "本县工资册正在生成或办理中，请稍后再试（未作任何修改）"
+
+
+def lock_wait_seconds() -> float:
+    """How long a payroll action waits for its county's lock before giving up with ``BUSY``
+    (settings.PAYOUTS_LOCK_WAIT_SECONDS, default 15): never forever behind a hung or killed client."""
+    return float(getattr(settings, "PAYOUTS_LOCK_WAIT_SECONDS", 15))
+
+
 def _lock(name: str) -> None:
-    """Wait for a named transaction-level advisory lock (PostgreSQL). Unlike the sweep's try-lock,
-    a second generation waits and then finds the first one's draft: one set of lines, no error."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(name)])
+    """Take a named transaction-level advisory lock (PostgreSQL), waiting at most
+    ``lock_wait_seconds()``: ``pg_try_advisory_xact_lock`` polled, so a lock held by a generation
+    that is still running, or by a client that was killed and whose backend PostgreSQL has not
+    reaped yet, makes the action answer ``BUSY`` instead of hanging the request or the worker.
+    A second generation that gets the lock in time finds the first one's draft: one set of lines."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + lock_wait_seconds()
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key(name)])
+            if cursor.fetchone()[0]:
+                return
+            if time.monotonic() >= deadline:
+                raise ValidationError(BUSY, code="busy")
+            time.sleep(0.05)
+
+
+def county_lock(county_code: str) -> None:
+    """The county's payroll lock: every generation and every transition of the county's runs."""
+    _lock(f"payouts.generate:{county_code[:6]}")
+
+
+def lock_run(run: PayrollRun | int) -> PayrollRun:
+    """The payroll state machine's entry: inside the caller's transaction, take the county lock
+    (bounded, as generation does — always first, so two actions never deadlock), then the run's row
+    lock, and return the run as it now is. The caller checks the state it expects on that copy."""
+    pk = run if isinstance(run, int) else run.pk
+    code = PayrollRun.objects.filter(pk=pk).values_list("county_code", flat=True).first()
+    if code is None:
+        raise ValidationError("发放批次不存在或已删除")
+    county_lock(code)
+    return PayrollRun.objects.select_for_update(of=("self",)).select_related("county").get(pk=pk)
 
 
 def _no_jit() -> None:
@@ -61,13 +107,14 @@ def _analyze() -> None:
             cursor.execute("ANALYZE payouts_payrollline")
 
 
-def transition(run: PayrollRun, target: str, actor: Any, note: str = "") -> None:
-    """Move ``run`` to ``target`` (saved, so its history records who) and write the transition row
-    and the audit event. The caller has checked the state machine and the permission."""
+def transition(run: PayrollRun, target: str, actor: Any, note: str = "", *, fields: tuple[str, ...] = ()) -> None:
+    """Move ``run`` to ``target`` and write the transition row and the audit event. Saves only the
+    status and ``fields`` (the caller's own changes), never a stale copy of the rest. The caller holds
+    the run's row lock (``lock_run``) and has checked the state machine and the permission."""
     previous = run.status
     run.status = target
     _attribute(run, actor)
-    run.save()
+    run.save(update_fields=["status", "updated_at", *fields])
     PayrollTransition.objects.create(run=run, from_status=previous, to_status=target,
                                      user=actor if getattr(actor, "is_authenticated", False) else None, note=note)
     record(actor=actor, event=f"payouts.{target}", obj=run, region_code=run.county_code,
@@ -126,11 +173,13 @@ def payroll_generate(
     benefits = monthly_benefits(benefit_codes)
     key = ",".join(sorted(b.code for b in benefits)) if benefit_codes else ""
     with transaction.atomic():
-        _lock(f"payouts.generate:{code[:6]}")
+        county_lock(code)
         _no_jit()
         if PayrollRun.objects.filter(county_code=code, period=period, status=rules.CLOSED).exists():
             raise ValidationError(f"{periods.label(period)}的发放已关闭，不能再生成")
-        run = PayrollRun.objects.filter(county_code=code, period=period, benefit_key=key).first()
+        # The row lock: a submit, approve or export of this run waits for the regeneration to end
+        # (and then sees its lines), or has ended and this sees it is no longer a draft.
+        run = PayrollRun.objects.select_for_update().filter(county_code=code, period=period, benefit_key=key).first()
         if run is not None and not run.is_draft:
             raise ValidationError(f"只有草稿可以重新生成；该批次当前为“{run.get_status_display()}”")
         now = timezone.now()
@@ -159,7 +208,7 @@ def payroll_generate(
         run.generated_at = now
         run.progress = {"step": "完成", "done": 1, "total": 1}
         _attribute(run, actor)
-        run.save()
+        run.save(update_fields=["totals", "generated_at", "progress", "updated_at"])
         PayrollTransition.objects.create(run=run, from_status="" if note == "生成" else rules.DRAFT, to_status=rules.DRAFT,
                                          user=run.created_by if note == "生成" else _user(actor), note=note)
         record(actor=actor, event="payouts.generate", obj=run, region_code=code,
@@ -212,22 +261,22 @@ def compute_totals_of(lines: Any) -> dict[str, Any]:
 def payroll_submit(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRun:
     """草稿 → 已提交. The submitter is remembered: they may not approve it (four eyes)."""
     with transaction.atomic():
-        run = PayrollRun.objects.select_for_update().get(pk=run.pk)
+        run = lock_run(run)
         _require(actor, run, rules.SUBMITTED)
         if not run.lines.exists():
             raise ValidationError("批次没有发放明细，不能提交")
         run.submitted_by = actor
-        transition(run, rules.SUBMITTED, actor, note)
+        transition(run, rules.SUBMITTED, actor, note, fields=("submitted_by",))
     return run
 
 
 def payroll_return(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRun:
     """已提交 → 草稿 (退回修改), by a reviewer."""
     with transaction.atomic():
-        run = PayrollRun.objects.select_for_update().get(pk=run.pk)
+        run = lock_run(run)
         _require(actor, run, rules.DRAFT)
         run.submitted_by = None
-        transition(run, rules.DRAFT, actor, note or "退回")
+        transition(run, rules.DRAFT, actor, note or "退回", fields=("submitted_by",))
     return run
 
 
@@ -235,7 +284,7 @@ def checks_acknowledge(*, actor: Any, run: PayrollRun, expected: int | None = No
     """The reviewer confirms every open check item of the run (the list they were shown: when
     ``expected`` is given and the number of open items differs, nothing is acknowledged)."""
     with transaction.atomic():
-        run = PayrollRun.objects.select_for_update().get(pk=run.pk)
+        run = lock_run(run)
         if actor is None or not actor.has_perm("payouts.approve_payrollrun") or not code_in_area(actor, run.county_code):
             raise PermissionDenied("您没有审核权限")
         if run.status != rules.SUBMITTED:
@@ -248,26 +297,37 @@ def checks_acknowledge(*, actor: Any, run: PayrollRun, expected: int | None = No
     return n
 
 
+def run_participant_ids(run: PayrollRun) -> set[int]:
+    """Everyone who took part in making the run what the reviewer is asked to approve: its creator,
+    whoever generated or regenerated it, whoever submitted it (now or before a return). From the run
+    and its transition rows (``PayrollTransition``: every generation, regeneration and submission is
+    one). A reviewer who only returned it (退回) is not a participant."""
+    ids = {run.created_by_id, run.submitted_by_id}
+    made = Q(to_status=rules.SUBMITTED) | Q(to_status=rules.DRAFT, from_status__in=["", rules.DRAFT])
+    ids |= set(PayrollTransition.objects.filter(run=run).filter(made).values_list("user_id", flat=True))
+    ids.discard(None)
+    return ids
+
+
 def payroll_approve(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRun:
-    """已提交 → 已审核, by a finance reviewer who is not the submitter, after every check item has
-    been acknowledged. The database refuses the same person too (check constraint)."""
+    """已提交 → 已审核, by a finance reviewer who took no part in the run (four eyes: not its creator,
+    generator, regenerator or submitter), after every check item has been acknowledged. The database
+    refuses the submitter too (check constraint)."""
     with transaction.atomic():
-        run = PayrollRun.objects.select_for_update().get(pk=run.pk)
+        run = lock_run(run)
         _require(actor, run, rules.APPROVED)
         if not rules.four_eyes_ok(run.submitted_by_id, actor.pk):
             raise ValidationError("不能审核本人提交的批次（双人复核）")
-        # Nor anyone who generated or submitted it (a reviewer's 退回 is review, not work), nor
-        # someone whose role or account one of them gave in the last 30 days (regions.governance).
-        makers = set(run.transitions.exclude(from_status=rules.SUBMITTED).filter(
-            to_status__in=(rules.DRAFT, rules.SUBMITTED)).values_list("user_id", flat=True))
-        refusal = four_eyes_refusal(approver=actor, participant_ids=makers | {run.created_by_id, run.submitted_by_id})
+        # Nor anyone who created, generated, regenerated or submitted it (a reviewer's 退回 is review,
+        # not work), nor someone whose role or account one of them gave recently (regions.governance).
+        refusal = four_eyes_refusal(approver=actor, participant_ids=run_participant_ids(run))
         if refusal:
             raise ValidationError(refusal)
         open_n = run.checks.filter(acknowledged_by__isnull=True).count()
         if open_n:
             raise ValidationError(f"还有{open_n}项审核前检查未确认")
         run.approved_by = actor
-        transition(run, rules.APPROVED, actor, note)
+        transition(run, rules.APPROVED, actor, note, fields=("approved_by",))
     return run
 
 
@@ -276,19 +336,90 @@ def require_exportable(run: PayrollRun) -> None:
         raise ValidationError(f"批次尚未审核（当前为“{run.get_status_display()}”），不能导出银行文件")
 
 
-def payroll_mark_exported(*, actor: Any, run: PayrollRun, file_format: str) -> PayrollRun:
-    """Record an export of the bank file; the first one moves 已审核 → 已导出."""
-    require_exportable(run)
+def payroll_export(*, actor: Any, run: PayrollRun, file_format: str = "csv", produce: bool = True,
+                   ) -> tuple[BankFile, bool]:
+    """The run's bank file, produced once. Returns ``(bank_file, produced)``.
+
+    Under the county lock and the run's row lock: if the run already has its ``BankFile``, that file
+    is returned to be re-sent as it is (audited as a re-send; ``file_format`` is then ignored — the
+    bank gets the very bytes it got the first time, never new lines). Otherwise the run must be
+    已审核: the file is written from its lines, stored with its size, SHA-256, line count and total,
+    and the run moves to 已导出 — in one transaction, so two exports at once give one file. A run
+    exported before files were kept (已导出 or later, no ``BankFile``) gets its file recorded now,
+    from its lines, which cannot have changed since (database trigger). ``produce=False`` (a GET)
+    only re-sends: without a file it refuses and changes nothing."""
+    file_format = "xlsx" if file_format == "xlsx" else "csv"
     with transaction.atomic():
-        run = PayrollRun.objects.select_for_update().get(pk=run.pk)
+        run = lock_run(run)
         if actor is not None and not (actor.has_perm("payouts.export_payrollrun") and code_in_area(actor, run.county_code)):
             raise PermissionDenied("您没有导出权限")
-        if run.status == rules.APPROVED:
-            transition(run, rules.EXPORTED, actor, f"导出银行文件（{file_format}）")
-        else:
+        existing = BankFile.objects.filter(run=run).first()
+        if existing is not None:
+            record(actor=actor, event="payouts.export_resend", obj=run, region_code=run.county_code,
+                   detail={"format": existing.file_format, "requested": file_format, "sha256": existing.sha256,
+                           "lines": existing.line_count, "total": money(existing.total)})
+            return existing, False
+        require_exportable(run)
+        if not produce:
+            raise ValidationError("本批次还没有生成银行代发文件，请在确认页面点击“生成并下载”")
+        bank = _produce_bank_file(run, file_format, actor)
+        try:
+            detail = f"{bank.line_count}笔，合计{money(bank.total)}元"
+            if run.status == rules.APPROVED:
+                transition(run, rules.EXPORTED, actor, f"导出银行文件（{file_format}，{detail}）")
             record(actor=actor, event="payouts.export", obj=run, region_code=run.county_code,
-                   detail={"format": file_format})
-    return run
+                   detail={"format": file_format, "sha256": bank.sha256, "checksum": bank.checksum,
+                           "lines": bank.line_count, "total": money(bank.total)})
+        except BaseException:
+            bank.file.delete(save=False)
+            raise
+    return bank, True
+
+
+def _produce_bank_file(run: PayrollRun, file_format: str, actor: Any) -> BankFile:
+    from django.core.files import File
+
+    with tempfile.TemporaryFile() as tmp:
+        from . import exports
+
+        facts = exports.write_bank_file(run, file_format, tmp)
+        bank = BankFile(run=run, file_format=file_format, size=facts["size"], sha256=facts["sha256"],
+                        checksum=facts["checksum"], line_count=facts["count"], total=facts["total"],
+                        produced_by=_user(actor), produced_at=timezone.now())
+        bank.file.save(bank.filename, File(tmp), save=False)
+    try:
+        bank.save(force_insert=True)
+    except BaseException:
+        bank.file.delete(save=False)
+        raise
+    return bank
+
+
+def open_bank_file(bank: BankFile) -> Any:
+    """The stored bank file, opened for reading after checking it is byte for byte what was produced
+    (size and SHA-256); a file that is missing or differs is refused, never silently re-made."""
+    import hashlib
+
+    refused = ValidationError("已生成的银行代发文件缺失或与生成时的校验值不符，未发送；请联系系统管理员（不会重新生成）")
+    try:
+        handle = bank.file.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        raise refused from None
+    digest, size = hashlib.sha256(), 0
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+        size += len(block)
+    if size != bank.size or digest.hexdigest() != bank.sha256:
+        handle.close()
+        raise refused
+    handle.seek(0)
+    return handle
+
+
+def payroll_mark_exported(*, actor: Any, run: PayrollRun, file_format: str) -> PayrollRun:
+    """Export the bank file (``payroll_export``) and return the run as it now is."""
+    payroll_export(actor=actor, run=run, file_format=file_format)
+    return PayrollRun.objects.get(pk=run.pk)
 
 
 def payroll_reconcile_upload(*, actor: Any, run: PayrollRun, file: Any, filename: str = "", mode: str = "skip",
@@ -334,7 +465,7 @@ def payroll_reconcile_file(*, actor: Any, run: PayrollRun, path: Any, mode: str 
 def payroll_close(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRun:
     """已对账 → 已关闭: the month is final; no run of the county for it can be generated again."""
     with transaction.atomic():
-        run = PayrollRun.objects.select_for_update().get(pk=run.pk)
+        run = lock_run(run)
         _require(actor, run, rules.CLOSED)
         transition(run, rules.CLOSED, actor, note)
     return run

@@ -18,7 +18,7 @@ from regions.mixins import AreaScopedMixin
 
 from . import exports, selectors, services
 from .forms import GenerateForm, LineFilterForm, ReconcileForm
-from .models import PayrollLine, PayrollRun
+from .models import BankFile, PayrollLine, PayrollRun
 
 
 def _messages_of(exc: Exception) -> str:
@@ -97,6 +97,7 @@ class RunDetailView(AreaScopedMixin, DetailView):
             history=selectors.run_history(run),
             return_files=selectors.return_files(user, run),
             reconcile_form=kwargs.get("reconcile_form") or ReconcileForm(),
+            bank_file=BankFile.objects.filter(run=run).first(),
             can=self._can(run, user),
         )
         return context
@@ -206,29 +207,68 @@ class RunReconcileView(_RunAction):
 
 
 class RunExportView(RunDetailView):
-    """GET ?what=bank|notice&format=csv|xlsx. The bank file only for an approved run; the first
-    download moves it to 已导出. Every download is in the access log."""
+    """The bank file and the public notice of a run (``?what=bank|notice&format=csv|xlsx``).
 
-    def get(self, request, *args, **kwargs):
+    GET never changes a run: it downloads the public notice, re-sends a bank file that has already
+    been produced (the same bytes; the re-send is audited), or shows the confirmation page. POST
+    produces the bank file — once per run, 已审核 → 已导出 (``services.payroll_export``) — and
+    downloads it; a POST for a run that already has its file re-sends that file."""
+
+    http_method_names = ["get", "post"]
+    confirm_template = "payouts/run_export_confirm.html"
+
+    def _start(self, request):
         self.object = run = self.get_object()
         if not request.user.has_perm("payouts.export_payrollrun"):
             raise PermissionDenied
-        what = "notice" if request.GET.get("what") == "notice" else "bank"
-        fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+        fmt = "xlsx" if (request.POST.get("format") or request.GET.get("format")) == "xlsx" else "csv"
+        return run, fmt
+
+    def _refused(self, exc):
+        messages.error(self.request, _messages_of(exc))
+        return self.render_to_response(self.get_context_data())
+
+    def get(self, request, *args, **kwargs):
+        run, fmt = self._start(request)
+        if request.GET.get("what") == "notice":
+            return self._notice(run, fmt)
+        bank = BankFile.objects.filter(run=run).first()
+        if bank is None:
+            try:
+                services.require_exportable(run)
+            except ValidationError as exc:
+                return self._refused(exc)
+            context = self.get_context_data(file_format=fmt)
+            return self.response_class(request=request, template=[self.confirm_template], context=context,
+                                       using=self.template_engine)
+        return self._send(run, fmt)
+
+    def post(self, request, *args, **kwargs):
+        run, fmt = self._start(request)
+        if (request.POST.get("what") or request.GET.get("what")) == "notice":
+            return self._notice(run, fmt)
+        return self._send(run, fmt, produce=True)
+
+    def _send(self, run, fmt, *, produce=False):
+        try:
+            bank, _ = services.payroll_export(actor=self.request.user, run=run, file_format=fmt, produce=produce)
+            handle = services.open_bank_file(bank)
+        except (ValidationError, PermissionDenied) as exc:
+            return self._refused(exc)
+        return FileResponse(handle, as_attachment=True, filename=bank.filename)
+
+    def _notice(self, run, fmt):
         try:
             services.require_exportable(run)
-            if what == "bank":
-                services.payroll_mark_exported(actor=request.user, run=run, file_format=fmt)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _messages_of(exc))
-            return self.render_to_response(self.get_context_data())
-        record(actor=request.user, event="payouts.download", obj=run, region_code=run.county_code,
-               detail={"what": what, "format": fmt})
-        rows = exports.public_notice_rows(run) if what == "notice" else exports.bank_rows(run)
-        name = f"{'公示名单' if what == 'notice' else '代发文件'}_{run.county_code[:6]}_{run.period_code}.{fmt}"
+        except ValidationError as exc:
+            return self._refused(exc)
+        record(actor=self.request.user, event="payouts.download", obj=run, region_code=run.county_code,
+               detail={"what": "notice", "format": fmt})
+        rows = exports.public_notice_rows(run)
+        name = f"公示名单_{run.county_code[:6]}_{run.period_code}.{fmt}"
         if fmt == "csv":
-            body = exports.stream_csv(rows) if what == "notice" else exports.bank_csv(run)
-            response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+            response = StreamingHttpResponse((c.encode() for c in exports.stream_csv(rows)),
+                                             content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = content_disposition_header(True, name)
             return response
         tmp = tempfile.TemporaryFile()

@@ -117,7 +117,10 @@ ROUTES: dict[str, Route] = {
         "object", ("payouts.view_payrollrun", "payouts.approve_payrollrun"), "payroll_run", method="post"
     ),
     "payouts:run_approve": Route("object", ("payouts.view_payrollrun", "payouts.approve_payrollrun"), "payroll_run", method="post"),
-    "payouts:run_export": Route("object", ("payouts.view_payrollrun", "payouts.export_payrollrun"), "payroll_run"),
+    # POST produces the bank file (state change); GET only confirms, re-sends a produced file or the notice
+    "payouts:run_export": Route(
+        "object", ("payouts.view_payrollrun", "payouts.export_payrollrun"), "payroll_run", method="post"
+    ),
     "payouts:run_reconcile": Route(
         "object", ("payouts.view_payrollrun", "payouts.reconcile_payrollrun"), "payroll_run", method="post"
     ),

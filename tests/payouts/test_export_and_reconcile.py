@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from payouts import exports, services
+from audit.models import AuditEvent
 from payouts.models import PayrollRun
 
 from .helpers import admin_and_reviewer, benefit, elder, enrol, generate
@@ -49,12 +50,29 @@ def test_the_bank_file_has_the_documented_columns_a_totals_row_and_a_checksum(pe
     digest = hashlib.sha256("".join(",".join(r) + "\n" for r in data).encode()).hexdigest()
     assert rows[-1][:2] == ["校验码", f"SHA256:{digest}"]
     assert PayrollRun.objects.get(pk=run.pk).status == "exported"
+    # The .xlsx layout carries the same checksum (written here directly: the run's bank file is the CSV above).
     xlsx = tmp_path / "bank.xlsx"
-    call_command("payroll", "export", str(run.pk), "--format", "xlsx", "--out", str(xlsx), stdout=StringIO())
+    with open(xlsx, "w+b") as out:
+        facts = exports.write_bank_file(run, "xlsx", out)
+    assert facts["checksum"] == digest and facts["count"] == 3
     from python_calamine import CalamineWorkbook
 
     sheet = CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_index(0).to_python()
     assert sheet[-1][1] == f"SHA256:{digest}" and sheet[-2][5] == "300.00"
+
+
+def test_a_second_export_in_another_format_resends_the_first_file_byte_for_byte(people, tmp_path):
+    admin, reviewer, elders = people
+    run = generate()
+    services.payroll_submit(actor=admin, run=run)
+    services.payroll_approve(actor=reviewer, run=run)
+    first, again = tmp_path / "first.csv", tmp_path / "again.xlsx"
+    call_command("payroll", "export", str(run.pk), "--format", "csv", "--out", str(first), stdout=StringIO())
+    out = StringIO()
+    call_command("payroll", "export", str(run.pk), "--format", "xlsx", "--out", str(again), stdout=out)
+    assert again.read_bytes() == first.read_bytes()
+    assert "已重发同一份文件" in out.getvalue() and "未按 --format xlsx 重新生成" in out.getvalue()
+    assert AuditEvent.objects.filter(event="payouts.export_resend", object_id=str(run.pk)).count() == 1
 
 
 def test_the_column_layout_is_configurable(people, settings):

@@ -66,15 +66,22 @@ def test_the_reviewer_acknowledges_checks_approves_and_downloads_the_bank_file(c
     client.post(reverse("payouts:run_acknowledge", args=[run.pk]), {"expected": "1"})
     approved = client.post(reverse("payouts:run_approve", args=[run.pk])).content.decode()
     assert "已审核通过" in approved
-    response = client.get(reverse("payouts:run_export", args=[run.pk]), {"what": "bank", "format": "csv"})
+    confirm = client.get(reverse("payouts:run_export", args=[run.pk]), {"what": "bank", "format": "csv"})
+    assert "生成并下载" in confirm.content.decode()  # a GET only asks
+    assert PayrollRun.objects.get(pk=run.pk).status == "approved"
+    response = client.post(reverse("payouts:run_export", args=[run.pk]), {"what": "bank", "format": "csv"})
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert body.startswith("身份证号码,姓名") and "合计" in body
     assert PayrollRun.objects.get(pk=run.pk).status == "exported"
+    again = client.get(reverse("payouts:run_export", args=[run.pk]), {"what": "bank"})
+    assert b"".join(again.streaming_content).decode("utf-8-sig") == body
     xlsx = client.get(reverse("payouts:run_export", args=[run.pk]), {"what": "notice", "format": "xlsx"})
     assert xlsx["Content-Disposition"].startswith("attachment")
     from audit.models import AuditEvent
 
-    assert AuditEvent.objects.filter(event="payouts.download", user=finance_reviewer).count() == 2
+    mine = AuditEvent.objects.filter(user=finance_reviewer)
+    assert mine.filter(event="payouts.export").count() == 1 and mine.filter(event="payouts.export_resend").count() == 1
+    assert mine.filter(event="payouts.download").count() == 1  # the notice
 
 
 def test_exporting_a_draft_from_the_page_is_refused_with_a_message(client, finance_reviewer, run):

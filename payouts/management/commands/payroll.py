@@ -1,12 +1,13 @@
 """``python manage.py payroll generate|submit|approve|export|reconcile|close`` — the payroll from a shell.
 
 Every subcommand calls the same service as the web pages, so the same rules hold (four eyes,
-only drafts regenerate, only approved runs export); a refusal prints its reason and exits non-zero.
+only drafts regenerate, only approved runs export, a bank file is produced once per run); a refusal prints its reason and exits non-zero.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -96,18 +97,27 @@ class Command(BaseCommand):
 
     def do_export(self, o):
         run = self._run(o["run_id"])
-        services.require_exportable(run)
-        rows = exports.public_notice_rows(run) if o["notice"] else exports.bank_rows(run)
-        if o["format"] == "csv":
-            chunks = (c.encode() for c in exports.stream_csv(rows)) if o["notice"] else exports.bank_csv(run)
-            with open(o["out"], "wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
+        if o["notice"]:
+            services.require_exportable(run)
+            rows = exports.public_notice_rows(run)
+            if o["format"] == "csv":
+                with open(o["out"], "wb") as out:
+                    for chunk in exports.stream_csv(rows):
+                        out.write(chunk.encode())
+            else:
+                exports.write_xlsx(rows, o["out"])
+            self.stdout.write(f"已写入 {o['out']}")
+            return
+        # The bank file is produced once per run; a later export writes the very same file.
+        bank, produced = services.payroll_export(actor=self._user(o["user"]), run=run, file_format=o["format"])
+        with services.open_bank_file(bank) as handle, open(o["out"], "wb") as out:
+            shutil.copyfileobj(handle, out, 1 << 20)
+        if produced:
+            self.stdout.write(f"已生成并写入 {o['out']}（{bank.line_count}笔，合计{bank.total}元，SHA-256 {bank.sha256}）")
         else:
-            exports.write_xlsx(rows, o["out"])
-        if not o["notice"]:
-            services.payroll_mark_exported(actor=self._user(o["user"]), run=run, file_format=o["format"])
-        self.stdout.write(f"已写入 {o['out']}")
+            other = f"；该文件为 .{bank.file_format} 格式，未按 --format {o['format']} 重新生成" \
+                if bank.file_format != o["format"] else ""
+            self.stdout.write(f"银行文件已于 {bank.produced_at:%Y-%m-%d %H:%M} 生成，已重发同一份文件到 {o['out']}{other}")
 
     def do_reconcile(self, o):
         from imports.reading import FileRejected
