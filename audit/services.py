@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -40,8 +41,36 @@ def record(
     )
 
 
+def _from_trusted_proxy(remote: str) -> bool:
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    for network in settings.TRUSTED_PROXIES:
+        try:
+            if address in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The browser's address, for the audit log and the login lockout (AXES_CLIENT_IP_CALLABLE).
+
+    REMOTE_ADDR, unless the request came from one of TRUSTED_PROXIES and CLIENT_IP_HEADER is set: then the
+    last address in that header (the one our own proxy wrote). A header sent by anyone else is ignored,
+    so nobody can pick the address they are locked out or logged under (docs/security.md).
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    header = settings.CLIENT_IP_HEADER
+    if header and remote and _from_trusted_proxy(remote):
+        forwarded = (request.META.get(header) or "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            return remote
+    return remote
 
 
 @transaction.atomic
