@@ -77,22 +77,19 @@ def client_ip(request) -> str | None:
 def purge_expired(*, now: dt.datetime | None = None) -> int:
     """Delete events older than the retention period (≥ 190 days). The only path allowed to delete.
 
-    The database trigger refuses UPDATE/DELETE on the table unless this transaction has set the
-    purge flag, so nothing else can rewrite history.
+    On PostgreSQL this calls ``audit_purge_expired``, a function owned by the table's owner: the
+    application's role has no DELETE right on the log at all, and the function clamps the retention
+    to 190 days and uses the database's clock (``now`` is for SQLite's tests only). On SQLite (the
+    demo) a trigger refuses UPDATE/DELETE unless the purge flag row exists.
     """
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL yiyang.audit_purge = 'on'")
-        try:
-            deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL yiyang.audit_purge = 'off'")
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO audit_purge_flag (id) VALUES (1)")
-            deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
-            cursor.execute("DELETE FROM audit_purge_flag")
+            cursor.execute("SELECT audit_purge_expired(%s)", [settings.AUDIT_RETENTION_DAYS])
+            return cursor.fetchone()[0]
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO audit_purge_flag (id) VALUES (1)")
+        deleted, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
+        cursor.execute("DELETE FROM audit_purge_flag")
     return deleted

@@ -88,6 +88,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+# PostgreSQL: DATABASE_URL logs in as the application's role, which owns nothing; `migrate` runs as the
+# owner (MIGRATE_DATABASE_URL, `make migrate`) and then grants DATABASE_APP_ROLE its rights, read and
+# append only on the audit log (audit/dbroles.py, docs/deploy.md). Empty: no grant step (SQLite demo).
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) are a PostgreSQL optimisation; SQLite builds the same index without the
 # included column, which is all the embedded demo needs.
