@@ -223,7 +223,7 @@ class RunExportView(RunDetailView):
             messages.error(request, _messages_of(exc))
             return self.render_to_response(self.get_context_data())
         record(actor=request.user, event="payouts.download", obj=run, region_code=run.county_code,
-               detail={"what": what, "format": fmt})
+               detail={"what": what, "format": fmt, "rows": run.lines.count()})
         rows = exports.public_notice_rows(run) if what == "notice" else exports.bank_rows(run)
         name = f"{'公示名单' if what == 'notice' else '代发文件'}_{run.county_code[:6]}_{run.period_code}.{fmt}"
         if fmt == "csv":

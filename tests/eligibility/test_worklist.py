@@ -180,3 +180,20 @@ def test_after_a_decision_the_officer_lands_back_on_the_filtered_worklist(client
     response = client.post(reverse("eligibility:worklist_decide"), {"action": "approve", "ids": [candidate(ours).pk], "next": back})
 
     assert response["Location"] == back
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_every_enrolment_export_is_audited_with_its_row_count(client, officer, swept, fmt):
+    from audit.models import AuditEvent
+
+    client.force_login(officer)
+    response = client.get(reverse("eligibility:enrolment_export"), {"tab": "candidates", "format": fmt})
+
+    if fmt == "csv":
+        n = len(response.content.decode("utf-8-sig").strip().splitlines()) - 1
+    else:
+        from openpyxl import load_workbook
+
+        n = load_workbook(io.BytesIO(response.content)).active.max_row - 1
+    event = AuditEvent.objects.get(event="enrolment.export")
+    assert n > 0 and event.detail["rows"] == n and event.user == officer and event.detail["format"] == fmt

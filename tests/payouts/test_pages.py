@@ -74,7 +74,9 @@ def test_the_reviewer_acknowledges_checks_approves_and_downloads_the_bank_file(c
     assert xlsx["Content-Disposition"].startswith("attachment")
     from audit.models import AuditEvent
 
-    assert AuditEvent.objects.filter(event="payouts.download", user=finance_reviewer).count() == 2
+    downloads = AuditEvent.objects.filter(event="payouts.download", user=finance_reviewer)
+    data_rows = len(body.strip().splitlines()) - 3  # header, totals and checksum rows
+    assert [(e.detail["what"], e.detail["rows"]) for e in downloads.order_by("id")] == [("bank", data_rows), ("notice", data_rows)]
 
 
 def test_exporting_a_draft_from_the_page_is_refused_with_a_message(client, finance_reviewer, run):
