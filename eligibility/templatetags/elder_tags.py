@@ -1,4 +1,5 @@
 from django import template
+from django.utils import timezone
 
 from eligibility import rules
 
@@ -11,6 +12,25 @@ def age_on(birth_date, today):
     if not birth_date or not today:
         return ""
     return rules.age_on(birth_date, today)
+
+
+def _may_see_full_id(context) -> bool:
+    perms = context.get("perms")
+    return bool(perms) and "eligibility.view_full_id_number" in perms
+
+
+@register.simple_tag(takes_context=True)
+def birth_date(context, value, fallback="mask"):
+    """A birth date for the roles that may see full ID numbers; for everyone else the date is part of
+    the ID they must not rebuild, so it shows as ``****-**-**`` (fallback="mask", where the age is on
+    the page) or as the age (fallback="age")."""
+    if not value:
+        return ""
+    if _may_see_full_id(context):
+        return value.strftime("%Y-%m-%d")
+    if fallback == "age":
+        return f"{rules.age_on(value, timezone.localdate())}岁"
+    return "****-**-**"
 
 
 @register.filter
