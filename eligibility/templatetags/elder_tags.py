@@ -1,3 +1,5 @@
+import re
+
 from django import template
 from django.utils import timezone
 
@@ -31,6 +33,18 @@ def birth_date(context, value, fallback="mask"):
     if fallback == "age":
         return f"{rules.age_on(value, timezone.localdate())}岁"
     return "****-**-**"
+
+
+_LONG_NUMBER = re.compile(r"[0-9０-９Xx]{8,}")
+
+
+@register.filter
+def mask_long_numbers(value):
+    """Any run of 8 or more digits in free text (an ID number or bank account quoted in an import
+    error, even a mistyped one) masked like an ID number, for roles that may not see full IDs."""
+    if value in (None, ""):
+        return ""
+    return _LONG_NUMBER.sub(lambda m: rules.mask_id_number(m.group()), str(value))
 
 
 @register.filter

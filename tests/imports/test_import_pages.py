@@ -169,3 +169,19 @@ def test_original_file_and_error_workbook_downloads_are_audited_with_row_counts(
     report = AuditEvent.objects.get(event="imports.download_error_report", user=officer)
     assert (original.detail["rows"], report.detail["rows"]) == (3, 1)
     assert original.object_id == str(batch.pk) and original.outcome == "ok"
+
+
+def test_attack_auditor_reads_a_mistyped_full_id_in_the_import_preview(client, officer, auditor, tmp_path,
+                                                                       django_capture_on_commit_callbacks):
+    good = new_id()
+    typo = good[:-1] + ("0" if good[-1] != "0" else "1")  # wrong check character: one keystroke from a real ID
+    client.force_login(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client, roll(tmp_path, [[typo, "张三", "H1", "凤岗路社区"]]))
+    batch = ImportBatch.objects.get()
+    assert typo in client.get(reverse("imports:batch_detail", args=[batch.pk])).content.decode()
+
+    client.force_login(auditor)
+    page = client.get(reverse("imports:batch_detail", args=[batch.pk])).content.decode()
+
+    assert typo not in page and typo[:17] not in page and "校验位" in page
