@@ -1,6 +1,6 @@
 """Pure rules about people: ID numbers (GB 11643-1999), ages, masking, phone numbers. No ORM.
 
-Sources: DOMAIN.md §2 (layout, ISO 7064 MOD 11-2 check character, 15-digit upgrade).
+Sources: docs/domain.md §2 (layout, ISO 7064 MOD 11-2 check character, 15-digit upgrade).
 """
 
 from __future__ import annotations
