@@ -22,8 +22,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+## Migrations run as the database owner: MIGRATE_DATABASE_URL when set (PostgreSQL, docs/deploy.md), else DATABASE_URL.
+## With DATABASE_APP_ROLE set, migrate then grants that role its rights (read and append only on the audit log).
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(if $(MIGRATE_DATABASE_URL),DATABASE_URL='$(MIGRATE_DATABASE_URL)') $(PY) manage.py migrate --noinput
 
 ## The portal with demo data on the embedded default (SQLite, tasks in-process), at http://127.0.0.1:8000
 demo: migrate

@@ -88,6 +88,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+# PostgreSQL: DATABASE_URL logs in as the application's role, which owns nothing; `migrate` runs as the
+# owner (MIGRATE_DATABASE_URL, `make migrate`) and then grants DATABASE_APP_ROLE its rights, read and
+# append only on the audit log (audit/dbroles.py, docs/deploy.md). Empty: no grant step (SQLite demo).
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) are a PostgreSQL optimisation; SQLite builds the same index without the
 # included column, which is all the embedded demo needs.
@@ -116,6 +120,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "regions.passwords.UsernameVariantValidator"},
     {"NAME": "regions.passwords.PasswordChangeRecorder"},
 ]
 if PASSWORD_REQUIRE_COMPLEXITY:
@@ -128,12 +133,21 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# django-axes: lock a username from an address after repeated failures.
+# django-axes (docs/security.md): failures are counted per username across every address AND per address
+# across every username, so neither guessing one account from many machines nor trying one password on
+# many accounts from one machine gets more than AXES_FAILURE_LIMIT tries per cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address is REMOTE_ADDR, or CLIENT_IP_HEADER when (and only when) the request comes from one of
+# TRUSTED_PROXIES, e.g. CLIENT_IP_HEADER=HTTP_X_REAL_IP TRUSTED_PROXIES=10.0.0.5 behind nginx
+# (`proxy_set_header X-Real-IP $remote_addr;`). Behind a proxy without them every user shares the
+# proxy's address, and one person's failures lock everybody out.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 # --- security headers when not DEBUG --------------------------------------------------------

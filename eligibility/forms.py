@@ -69,16 +69,19 @@ class ElderForm(forms.ModelForm):
         self.fields["birth_date"].required = False
         if self.instance.pk and self.instance.household_id:
             self.initial.setdefault("household_number", self.instance.household.household_number)
-        # Roles that may not see the full ID number (e.g. village workers) edit everything else;
-        # the ID and the bank account stay masked and unchanged.
+        # Roles that may not see the full ID number (e.g. village workers) edit everything else; the ID,
+        # the birth date (eight of its digits) and the bank account stay masked and unchanged.
         self.masked_fields = {}
         if self.instance.pk and not user.has_perm("eligibility.view_full_id_number"):
-            for name in ("id_number", "bank_account"):
+            for name in ("id_number", "birth_date", "bank_account"):
                 label = self.fields.pop(name).label
                 value = getattr(self.instance, name)
-                self.masked_fields[label] = (
-                    self.instance.masked_id_number if name == "id_number" else rules.mask_bank_account(value)
-                )
+                if name == "id_number":
+                    self.masked_fields[label] = self.instance.masked_id_number
+                elif name == "birth_date":
+                    self.masked_fields[label] = "****-**-**"
+                else:
+                    self.masked_fields[label] = rules.mask_bank_account(value)
         for name, field in self.fields.items():
             widget = field.widget
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"

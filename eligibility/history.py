@@ -10,6 +10,7 @@ from django.db import models
 from . import rules
 
 MASKED_FIELDS = {"id_number": rules.mask_id_number, "bank_account": rules.mask_bank_account}
+BIRTH_DATE_FIELDS = {"birth_date"}
 HIDDEN_FIELDS = {"region_code", "created_at", "updated_at"}
 TYPE_LABELS = {"+": "新建", "~": "修改", "-": "删除"}
 
@@ -22,9 +23,11 @@ class HistoryEntry:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _display(model_field: models.Field, value: Any, related_cache: dict) -> str:
+def _display(model_field: models.Field, value: Any, related_cache: dict, *, full_id: bool = False) -> str:
     if value in (None, ""):
         return "（空）"
+    if model_field.name in BIRTH_DATE_FIELDS and not full_id:
+        return "****-**-**"
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.BooleanField):
@@ -41,8 +44,11 @@ def _display(model_field: models.Field, value: Any, related_cache: dict) -> str:
     return str(value)
 
 
-def history_entries(obj: Any, limit: int = 50) -> list[HistoryEntry]:
-    """Newest first. The first record of an object is shown as 新建 without a field list."""
+def history_entries(obj: Any, limit: int = 50, *, full_id: bool = False) -> list[HistoryEntry]:
+    """Newest first. The first record of an object is shown as 新建 without a field list.
+
+    Without ``full_id`` (the viewer's eligibility.view_full_id_number) a birth date is masked too: with
+    the masked ID next to it, it would give the number away."""
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     entries: list[HistoryEntry] = []
     related_cache: dict = {}
@@ -63,8 +69,8 @@ def history_entries(obj: Any, limit: int = 50) -> list[HistoryEntry]:
                 entry.changes.append(
                     (
                         str(model_field.verbose_name),
-                        _display(model_field, change.old, related_cache),
-                        _display(model_field, change.new, related_cache),
+                        _display(model_field, change.old, related_cache, full_id=full_id),
+                        _display(model_field, change.new, related_cache, full_id=full_id),
                     )
                 )
         entries.append(entry)

@@ -110,13 +110,22 @@ def birth_date_bounds_for_age(min_age: int | None, max_age: int | None, on: dt.d
     return earliest, latest
 
 
+MASK_KEEP_START = 3
+MASK_KEEP_END = 2
+
+
 def mask_id_number(number: str) -> str:
-    """610403199001011234 → 610403********1234 (first 6 and last 4, docs/domain.md §8)."""
+    """610403199001011234 → 610*************34: the first 3 and the last 2 characters.
+
+    Chosen so that the mask plus what any page shows next to it (village → the first 6 digits, sex → the
+    parity of the 17th, age → the birth date within a year) still leaves about 3,300 candidates: the
+    birth date is never shown beside a mask to a role without full-ID rights (docs/security.md).
+    """
     if not number:
         return ""
-    if len(number) <= 10:
+    if len(number) <= MASK_KEEP_START + MASK_KEEP_END:
         return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return number[:MASK_KEEP_START] + "*" * (len(number) - MASK_KEEP_START - MASK_KEEP_END) + number[-MASK_KEEP_END:]
 
 
 def mask_bank_account(account: str) -> str:

@@ -14,8 +14,12 @@ from .choices import AGE_BANDS
 from .models import Elder, ElderQuerySet
 
 
-def search_q(q: str) -> Q:
-    """A search box that takes a name, a phone number, or a full or partial ID number."""
+def search_q(q: str, *, partial_id: bool = True) -> Q:
+    """A search box that takes a name, a phone number, or a full or partial ID number.
+
+    Without ``partial_id`` (roles that may not see full ID numbers) only a complete ID number finds
+    anyone: a partial match answers "which digits come next", ten guesses per digit, and would
+    rebuild the number the mask hides."""
     text = q.strip()
     normalized = rules.normalize_id_number(text)
     if len(normalized) in (15, 18):
@@ -25,9 +29,10 @@ def search_q(q: str) -> Q:
             pass
     if normalized and all(c.isdigit() or c == "X" for c in normalized):
         phone = rules.normalize_phone(text)
+        by_id = Q(id_number__contains=normalized) if partial_id else Q(pk__in=[])
         if len(phone) == 11 and phone.startswith("1"):
-            return Q(phone=phone) | Q(id_number__contains=normalized)
-        return Q(id_number__contains=normalized) | Q(phone__contains=normalized)
+            return Q(phone=phone) | by_id
+        return by_id | Q(phone__contains=normalized)
     return Q(name__contains=text)
 
 
@@ -56,5 +61,5 @@ def elder_list(*, user: Any, filters: dict[str, str], area: Region | None, today
     if filters.get("flag"):
         qs = qs.with_flag(filters["flag"])
     if filters.get("q"):
-        qs = qs.filter(search_q(filters["q"]))
+        qs = qs.filter(search_q(filters["q"], partial_id=user.has_perm("eligibility.view_full_id_number")))
     return qs.select_related("region", "region__parent").order_by("region_code", "name", "id")

@@ -74,7 +74,7 @@ class ElderDetailView(AreaScopedMixin, DetailView):
             if elder.household_id
             else []
         )
-        context["history"] = history_entries(elder)
+        context["history"] = history_entries(elder, full_id=context["can_reveal"])
         return context
 
 

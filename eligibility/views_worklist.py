@@ -4,6 +4,7 @@ bulk approve/reject/stop; exports. Thin: parse, call a selector or service, rend
 from __future__ import annotations
 
 import io
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import ListView, View
 
 from audit.services import client_ip, record
@@ -84,13 +86,30 @@ class WorklistDecideView(_WorklistBase, View):
             form.add_error(None, exc)
             return self._again(form)
         messages.success(request, f"已{services.DECISIONS[form.cleaned_data['action']]} {len(changed)} 条记录")
-        return HttpResponseRedirect(request.POST.get("next") or reverse("eligibility:worklist"))
+        return HttpResponseRedirect(_safe_next(request))
 
     def _again(self, form):
         view = WorklistView()
         view.setup(self.request)
         view.object_list = view.get_queryset()
         return view.render_to_response(view.get_context_data(decision_form=form))
+
+
+def _safe_next(request) -> str:
+    """Where to land after a decision: the page the form came from if it is one of ours, else the worklist.
+
+    ``next`` comes from the browser, so an absolute URL to another host (or a scheme-relative
+    ``//evil``) would make the portal an open redirect; the decide URL itself answers only POST.
+    """
+    fallback = reverse("eligibility:worklist")
+    target = request.POST.get("next") or ""
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return fallback
+    if urlsplit(target).path.rstrip("/") == reverse("eligibility:worklist_decide").rstrip("/"):
+        return fallback
+    return target
 
 
 class EnrolmentExportView(_WorklistBase, View):
@@ -105,18 +124,33 @@ class EnrolmentExportView(_WorklistBase, View):
         full_id = request.user.has_perm("eligibility.view_full_id_number")
         fmt = request.GET.get("format", "csv")
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        record(actor=request.user, event="enrolment.export", detail={"filters": request.GET.dict(), "full_id": full_id},
-               ip_address=client_ip(request))
+        counted = _Counted(qs.iterator(chunk_size=2000))
         if fmt == "xlsx":
             response = HttpResponse(
-                export.xlsx_bytes(qs.iterator(chunk_size=2000), full_id=full_id),
+                export.xlsx_bytes(counted, full_id=full_id),
                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
             response["Content-Disposition"] = f'attachment; filename="enrolments-{stamp}.xlsx"'
-            return response
-        buf = io.StringIO()
-        buf.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
-        export.write_csv(buf, qs.iterator(chunk_size=2000), full_id=full_id)
-        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="enrolments-{stamp}.csv"'
+        else:
+            buf = io.StringIO()
+            buf.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
+            export.write_csv(buf, counted, full_id=full_id)
+            response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="enrolments-{stamp}.csv"'
+        # The file is built in memory before anything is sent, so the count is what the user receives.
+        record(actor=request.user, event="enrolment.export", ip_address=client_ip(request),
+               detail={"filters": request.GET.dict(), "full_id": full_id, "format": fmt, "rows": counted.n})
         return response
+
+
+class _Counted:
+    """An iterable that counts what it hands out (the rows of an export, for the audit log)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.n = 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.n += 1
+            yield row

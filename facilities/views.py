@@ -493,7 +493,7 @@ class IndicatorsExportView(FacilityAccessMixin, View):
         data = selectors.indicators(request.user, today=today, target_percent=NURSING_BED_TARGET)
         content = exports.indicators_workbook(data, today=today)
         record(actor=request.user, event="facilities.indicators_export", ip_address=client_ip(request),
-               detail={"facilities": len(data["facilities"])})
+               detail={"facilities": len(data["facilities"]), "rows": len(data["facilities"])})
         response = HttpResponse(
             content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )

@@ -158,17 +158,28 @@ class BatchCancelView(_BatchAction):
 
 
 class _BatchDownload(AreaScopedMixin, SingleObjectMixin, View):
+    """The uploaded file or its error workbook: both hold the uploaded rows with full ID numbers, so only
+    roles that may see full IDs download them (the auditor reads the preview), and every download —
+    or refused attempt — is in the audit log with its row count."""
+
     model = ImportBatch
     permission_required = "imports.view_importbatch"
     field = "file"
     event = "imports.download_original"
 
+    def rows(self, batch: ImportBatch) -> int | None:
+        return (batch.preview or {}).get("rows")
+
     def get(self, request, pk):
         batch = self.get_object()
+        if not request.user.has_perm("eligibility.view_full_id_number"):
+            record(actor=request.user, event=self.event, obj=batch, outcome="denied", ip_address=client_ip(request))
+            raise PermissionDenied("原始文件含完整身份证号码，您的角色无权下载")
         stored = getattr(batch, self.field)
         if not stored:
             raise Http404("没有可下载的文件")
-        record(actor=request.user, event=self.event, obj=batch, ip_address=client_ip(request))
+        record(actor=request.user, event=self.event, obj=batch, ip_address=client_ip(request),
+               detail={"rows": self.rows(batch)})
         name = batch.filename if self.field == "file" else f"错误清单-{batch.pk}.xlsx"
         return FileResponse(stored.open("rb"), as_attachment=True, filename=name)
 
@@ -180,3 +191,6 @@ class BatchFileView(_BatchDownload):
 class BatchErrorReportView(_BatchDownload):
     field = "error_report"
     event = "imports.download_error_report"
+
+    def rows(self, batch: ImportBatch) -> int | None:
+        return (batch.counts or {}).get("error")

@@ -357,7 +357,7 @@ def payroll_export(*, actor: Any, run: PayrollRun, file_format: str = "csv", pro
         if existing is not None:
             record(actor=actor, event="payouts.export_resend", obj=run, region_code=run.county_code,
                    detail={"format": existing.file_format, "requested": file_format, "sha256": existing.sha256,
-                           "lines": existing.line_count, "total": money(existing.total)})
+                           "rows": existing.line_count, "total": money(existing.total)})
             return existing, False
         require_exportable(run)
         if not produce:
@@ -369,7 +369,7 @@ def payroll_export(*, actor: Any, run: PayrollRun, file_format: str = "csv", pro
                 transition(run, rules.EXPORTED, actor, f"导出银行文件（{file_format}，{detail}）")
             record(actor=actor, event="payouts.export", obj=run, region_code=run.county_code,
                    detail={"format": file_format, "sha256": bank.sha256, "checksum": bank.checksum,
-                           "lines": bank.line_count, "total": money(bank.total)})
+                           "rows": bank.line_count, "total": money(bank.total)})
         except BaseException:
             bank.file.delete(save=False)
             raise

@@ -263,7 +263,7 @@ class RunExportView(RunDetailView):
         except ValidationError as exc:
             return self._refused(exc)
         record(actor=self.request.user, event="payouts.download", obj=run, region_code=run.county_code,
-               detail={"what": "notice", "format": fmt})
+               detail={"what": "notice", "format": fmt, "rows": run.lines.count()})
         rows = exports.public_notice_rows(run)
         name = f"公示名单_{run.county_code[:6]}_{run.period_code}.{fmt}"
         if fmt == "csv":

@@ -8,6 +8,7 @@ PASSWORD_MAX_AGE_DAYS=90.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 
 from django.conf import settings
@@ -32,6 +33,38 @@ class ComplexityValidator:
 
     def get_help_text(self):
         return "密码须至少包含大写字母、小写字母、数字、符号中的三类。"
+
+
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
+class UsernameVariantValidator:
+    """Refuses the user's name dressed up: ``pwtest123456``, ``PwTest!2024``, ``tsetwp-0000``, ``pwtestpwtest99``.
+
+    Case and punctuation are ignored; once every occurrence of the username (with or without its own
+    digits, forwards or backwards) is taken out, nothing but digits may be left. Django's similarity
+    check misses these when enough digits make the password long.
+    """
+
+    message = "密码不能是用户名加数字或符号（包括大小写变化、倒序、重复）"
+
+    def validate(self, password, user=None):
+        name = _PUNCTUATION.sub("", (getattr(user, "username", "") or "").lower())
+        if not name:
+            return
+        letters = re.sub(r"\d+", "", name)
+        variants = sorted({v for w in (name, letters) if w for v in (w, w[::-1])}, key=len, reverse=True)
+        text = _PUNCTUATION.sub("", (password or "").lower())
+        found = False
+        for variant in variants:
+            if variant in text:
+                found = True
+                text = text.replace(variant, "")
+        if found and (not text or text.isdigit()):
+            raise ValidationError(self.message, code="password_is_username")
+
+    def get_help_text(self):
+        return self.message + "。"
 
 
 class PasswordChangeRecorder:

@@ -69,8 +69,9 @@ ROUTES: dict[str, Route] = {
     "imports:template": Route("perm", ("imports.add_importbatch",)),
     "imports:batch_detail": Route("object", ("imports.view_importbatch",), "import_batch"),
     "imports:batch_progress": Route("object", ("imports.view_importbatch",), "import_batch"),
-    "imports:batch_file": Route("object", ("imports.view_importbatch",), "import_batch"),
-    "imports:batch_errors": Route("object", ("imports.view_importbatch",), "import_batch"),
+    # the uploaded rows with full ID numbers: only for roles that may see full IDs
+    "imports:batch_file": Route("object", ("imports.view_importbatch", "eligibility.view_full_id_number"), "import_batch"),
+    "imports:batch_errors": Route("object", ("imports.view_importbatch", "eligibility.view_full_id_number"), "import_batch"),
     "imports:batch_confirm": Route(
         "object", ("imports.view_importbatch", "imports.add_importbatch"), "import_batch", method="post"
     ),

@@ -254,7 +254,8 @@ class ReportExportView(AreaScopedMixin, TemplateView):
             ("探访人工作量", ["探访人", "探访次数", "探访人数", "上门次数"], per),
         ])
         audit(actor=user, event="visits.report_export", ip_address=client_ip(request),
-              detail={"month": f"{month:%Y-%m}", "overdue": len(overdue), "high_risk": len(high)})
+              detail={"month": f"{month:%Y-%m}", "overdue": len(overdue), "high_risk": len(high),
+                      "rows": len(overdue) + len(high)})
         response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         response["Content-Disposition"] = f'attachment; filename="visits-{month:%Y-%m}.xlsx"'
         return response

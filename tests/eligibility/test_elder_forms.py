@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from eligibility.models import Elder, Household
+from eligibility.rules import mask_id_number
 from regions import roles
 from tests.conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE_SAME_TOWNSHIP, TODAY, VILLAGE
 from tests.factories import ElderFactory
@@ -222,7 +223,7 @@ def test_an_officer_can_correct_a_mistyped_id_number_and_the_history_keeps_it_ma
     elder.refresh_from_db()
     assert elder.id_number == corrected
     page = as_officer.get(reverse("eligibility:elder_detail", args=[elder.pk])).content.decode()
-    assert f"身份证号码：<del>{old[:6]}********{old[-4:]}</del> → <ins>{corrected[:6]}********{corrected[-4:]}</ins>" in page
+    assert f"身份证号码：<del>{mask_id_number(old)}</del> → <ins>{mask_id_number(corrected)}</ins>" in page
     assert old not in page and corrected not in page
 
 
@@ -423,3 +424,17 @@ def test_a_user_without_an_area_or_role_is_told_why_on_the_home_page(client, una
 
     assert "您的账号尚未分配管辖区域" in home.content.decode()
     assert client.get(list_url()).status_code == 403
+
+
+def test_attack_rebuild_full_id_by_partial_id_search_as_village_worker(client, village_worker, township):
+    """Searching 6104031946112, 6104031946113, … would tell a village worker the hidden digits one by one."""
+    wang = township["wang"]
+    client.force_login(village_worker)
+
+    partial = client.get(list_url(), {"q": wang.id_number[:13]})
+    middle = client.get(list_url(), {"q": wang.id_number[6:14]})
+    whole = client.get(list_url(), {"q": wang.id_number})
+
+    assert names_listed(partial) == [] and names_listed(middle) == []
+    assert names_listed(whole) == ["王秀兰"]  # the number on the card in hand still finds the person
+    assert names_listed(client.get(list_url(), {"q": "0000111"})) == ["王秀兰"]  # part of the phone number

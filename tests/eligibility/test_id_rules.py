@@ -277,9 +277,37 @@ def test_birth_date_bounds_select_exactly_the_people_of_that_age(born, on, band)
 # --- masking -------------------------------------------------------------------------------
 
 
-def test_an_id_number_is_masked_to_its_first_six_and_last_four_characters():
-    assert mask_id_number("610403199001011234") == "610403********1234"
-    assert mask_id_number("34052419800101001X") == "340524********001X"
+def test_an_id_number_is_masked_to_its_first_three_and_last_two_characters():
+    assert mask_id_number("610403199001011234") == "610*************34"
+    assert mask_id_number("34052419800101001X") == "340*************1X"
+
+
+def test_attack_rebuild_id_from_mask_village_sex_and_age_leaves_thousands_of_candidates():
+    """What a role without full-ID rights sees of an elder — the mask, the village (so the first 6 digits),
+    sex and age — fits thousands of valid ID numbers. (The old mask, first 6 + last 4, next to the birth
+    date left exactly one: digits 7–14 were the birth date.)"""
+    from eligibility.rules import check_char
+
+    today = dt.date(2026, 12, 3)
+    real = "61040319500315002" + check_char("61040319500315002")
+    parsed = parse_id_number(real, today=today)
+    mask, age = mask_id_number(real), age_on(parsed.birth_date, today)
+    candidates = set()
+    day = dt.date(today.year - age - 1, 1, 1)
+    while day <= today:
+        if age_on(day, today) == age:
+            for seq in range(1000):
+                first17 = f"610403{day:%Y%m%d}{seq:03d}"
+                if ("M" if seq % 2 else "F") != parsed.sex or first17[-1] != mask[-2]:
+                    continue
+                number = first17 + check_char(first17)
+                if mask_id_number(number) == mask:
+                    candidates.add(number)
+        day += dt.timedelta(days=1)
+        if day.year > today.year - age:
+            break
+
+    assert real in candidates and len(candidates) > 3000
 
 
 def test_a_mobile_number_is_masked_in_the_middle():

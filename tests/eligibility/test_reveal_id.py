@@ -131,3 +131,55 @@ def test_a_village_worker_cannot_change_the_id_number_by_posting_one(client, vil
     assert response.status_code == 302
     elder.refresh_from_db()
     assert (elder.id_number, elder.bank_account, elder.living_arrangement) == (original, "", "alone")
+
+
+# --- the mask together with the rest of the page (issue 14.5) ------------------------------
+
+
+def _pages(request, elder):
+    from tests.assessments.helpers import matrix_assessments
+
+    assessment, _ = matrix_assessments(request)
+    return {
+        "detail": detail_url(elder),
+        "edit": reverse("eligibility:elder_update", args=[elder.pk]),
+        "assessments": reverse("assessments:elder", args=[elder.pk]),
+        "assessment": reverse("assessments:detail", args=[assessment.pk]),
+        "print": reverse("assessments:print", args=[assessment.pk]),
+        "worklist": reverse("assessments:worklist"),
+    }
+
+
+@pytest.mark.parametrize("role", ["village_worker", "assessor", "auditor"])
+def test_attack_rebuild_full_id_from_mask_and_birth_date(client, request, elder, role):
+    """The old mask (610403********1234) beside the birth date was the whole number. Roles without
+    full-ID rights never see the birth date or the middle digits on any page that shows the elder."""
+    from eligibility.models import Elder
+
+    Elder.objects.filter(pk=elder.pk).update(birth_date=elder.birth_date)  # a history row with the date
+    elder.birth_date = elder.birth_date.replace(day=4)
+    elder.save()  # a history entry that changes the birth date
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    digits = elder.id_number[6:14]  # the birth date inside the number
+    seen = []
+
+    for name, url in _pages(request, elder).items():
+        response = client.get(url)
+        if response.status_code != 200:
+            continue  # e.g. the auditor cannot open the edit form
+        page = response.content.decode()
+        seen.append(name)
+        assert elder.id_number not in page, name
+        assert elder.id_number[:6] + "*" not in page and elder.id_number[-4:] + "<" not in page, name
+        for shown in (elder.birth_date.strftime("%Y-%m-%d"), "1946-12-03", digits):
+            assert shown not in page, (name, shown)
+    assert {"detail"} < set(seen), seen
+
+
+def test_roles_with_full_id_rights_still_see_the_birth_date(client, officer, elder):
+    client.force_login(officer)
+
+    page = client.get(detail_url(elder)).content.decode()
+
+    assert f'data-testid="birth-date">{elder.birth_date:%Y-%m-%d}<' in page

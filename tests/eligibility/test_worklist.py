@@ -153,3 +153,47 @@ def test_the_enrolments_export_command_writes_the_county_csv(swept, tmp_path):
     rows = list(csv.reader(out.open(encoding="utf-8-sig")))
     assert rows[0][0] == "身份证号码" and len(rows) > 1
     assert {r[4] for r in rows[1:]} == {"享受中"}
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example.com/phish", "//evil.example.com/phish", "http://testserver.evil.example.com/",
+    "DECIDE", "DECIDE?x=1", "javascript:alert(1)",
+])
+def test_attack_open_redirect_next_on_worklist_decide(client, officer, swept, target):
+    ours, _ = swept
+    e = candidate(ours)
+    client.force_login(officer)
+    target = target.replace("DECIDE", reverse("eligibility:worklist_decide"))
+
+    response = client.post(reverse("eligibility:worklist_decide"), {"action": "approve", "ids": [e.pk], "next": target})
+
+    assert response.status_code == 302 and response["Location"] == reverse("eligibility:worklist")
+    e.refresh_from_db()
+    assert e.status == "active"
+
+
+def test_after_a_decision_the_officer_lands_back_on_the_filtered_worklist(client, officer, swept):
+    ours, _ = swept
+    client.force_login(officer)
+    back = reverse("eligibility:worklist") + "?tab=candidates&benefit=service_subsidy"
+
+    response = client.post(reverse("eligibility:worklist_decide"), {"action": "approve", "ids": [candidate(ours).pk], "next": back})
+
+    assert response["Location"] == back
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_every_enrolment_export_is_audited_with_its_row_count(client, officer, swept, fmt):
+    from audit.models import AuditEvent
+
+    client.force_login(officer)
+    response = client.get(reverse("eligibility:enrolment_export"), {"tab": "candidates", "format": fmt})
+
+    if fmt == "csv":
+        n = len(response.content.decode("utf-8-sig").strip().splitlines()) - 1
+    else:
+        from openpyxl import load_workbook
+
+        n = load_workbook(io.BytesIO(response.content)).active.max_row - 1
+    event = AuditEvent.objects.get(event="enrolment.export")
+    assert n > 0 and event.detail["rows"] == n and event.user == officer and event.detail["format"] == fmt

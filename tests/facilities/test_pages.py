@@ -130,6 +130,9 @@ def test_the_export_is_a_workbook_with_formulas_neutralised(client, county_admin
     names = [row[0].value for row in book["机构"].iter_rows(min_row=2)]
     assert "达标养老院" in names and "'=HYPERLINK(\"http://x\")" in names
     assert all(c.data_type != "f" for row in book["机构"].iter_rows() for c in row)
+    from audit.models import AuditEvent
+
+    assert AuditEvent.objects.get(event="facilities.indicators_export").detail["rows"] == len(names)
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "＝1", "＠x"])

@@ -133,3 +133,55 @@ def test_the_neighbour_sees_neither_our_batches_nor_their_files(client, officer,
     assert client.get(reverse("imports:batch_detail", args=[batch.pk])).status_code == 404
     assert client.get(reverse("imports:batch_file", args=[batch.pk])).status_code == 404
     assert "roll.xlsx" not in client.get(reverse("imports:batch_list")).content.decode()
+
+
+def _ready_batch(client, officer, tmp_path, capture):
+    client.force_login(officer)
+    rows = [[new_id(), "张三", "H1", "凤岗路社区"], [new_id(), "李四", "H2", "凤岗路社区"], ["123", "坏行", "H3", "凤岗路社区"]]
+    with capture(execute=True):
+        _upload(client, roll(tmp_path, rows))
+    return ImportBatch.objects.get()
+
+
+def test_attack_auditor_downloads_the_original_upload_with_full_ids(client, officer, auditor, tmp_path,
+                                                                     django_capture_on_commit_callbacks):
+    batch = _ready_batch(client, officer, tmp_path, django_capture_on_commit_callbacks)
+    client.force_login(auditor)
+
+    page = client.get(reverse("imports:batch_detail", args=[batch.pk])).content.decode()
+    original = client.get(reverse("imports:batch_file", args=[batch.pk]))
+    errors = client.get(reverse("imports:batch_errors", args=[batch.pk]))
+
+    assert original.status_code == 403 and errors.status_code == 403
+    assert "下载原始文件" not in page and "下载错误清单" not in page
+    refused = AuditEvent.objects.filter(user=auditor, outcome="denied").values_list("event", flat=True)
+    assert sorted(refused) == ["imports.download_error_report", "imports.download_original"]
+
+
+def test_original_file_and_error_workbook_downloads_are_audited_with_row_counts(client, officer, tmp_path,
+                                                                                 django_capture_on_commit_callbacks):
+    batch = _ready_batch(client, officer, tmp_path, django_capture_on_commit_callbacks)
+
+    assert client.get(reverse("imports:batch_file", args=[batch.pk])).status_code == 200
+    assert client.get(reverse("imports:batch_errors", args=[batch.pk])).status_code == 200
+
+    original = AuditEvent.objects.get(event="imports.download_original", user=officer)
+    report = AuditEvent.objects.get(event="imports.download_error_report", user=officer)
+    assert (original.detail["rows"], report.detail["rows"]) == (3, 1)
+    assert original.object_id == str(batch.pk) and original.outcome == "ok"
+
+
+def test_attack_auditor_reads_a_mistyped_full_id_in_the_import_preview(client, officer, auditor, tmp_path,
+                                                                       django_capture_on_commit_callbacks):
+    good = new_id()
+    typo = good[:-1] + ("0" if good[-1] != "0" else "1")  # wrong check character: one keystroke from a real ID
+    client.force_login(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client, roll(tmp_path, [[typo, "张三", "H1", "凤岗路社区"]]))
+    batch = ImportBatch.objects.get()
+    assert typo in client.get(reverse("imports:batch_detail", args=[batch.pk])).content.decode()
+
+    client.force_login(auditor)
+    page = client.get(reverse("imports:batch_detail", args=[batch.pk])).content.decode()
+
+    assert typo not in page and typo[:17] not in page and "校验位" in page

@@ -81,7 +81,9 @@ def test_the_reviewer_acknowledges_checks_approves_and_downloads_the_bank_file(c
 
     mine = AuditEvent.objects.filter(user=finance_reviewer)
     assert mine.filter(event="payouts.export").count() == 1 and mine.filter(event="payouts.export_resend").count() == 1
-    assert mine.filter(event="payouts.download").count() == 1  # the notice
+    data_rows = len(body.strip().splitlines()) - 3  # header, totals and checksum rows
+    notice = mine.get(event="payouts.download")
+    assert (notice.detail["what"], notice.detail["rows"]) == ("notice", data_rows)
 
 
 def test_exporting_a_draft_from_the_page_is_refused_with_a_message(client, finance_reviewer, run):

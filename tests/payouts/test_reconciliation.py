@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from eligibility.rules import mask_id_number
 from imports import services as imports_services
 from imports.models import ImportBatch
 from payouts import services
@@ -101,7 +102,7 @@ def _nothing_changed(run):
 
 
 def _masked(e):
-    return e.id_number[:6] + "********" + e.id_number[-4:]
+    return mask_id_number(e.id_number)
 
 
 @pytest.mark.parametrize(("rows", "message"), [
@@ -126,7 +127,7 @@ def test_a_different_amount_or_an_unreadable_status_is_reported_by_row_and_the_r
 
 REFUSED = [
     pytest.param([["610403199901011234", "100.00", "成功", ""]], "身份证号码,金额,状态,原因",
-                 "第2行：身份证号码610403********1234 不在本批次发放名单中", id="unknown-id"),
+                 "第2行：身份证号码610*************34 不在本批次发放名单中", id="unknown-id"),
     pytest.param([["6222020200099999999", "100.00", "成功", ""]], "银行账号,金额,状态,原因",
                  "第2行：银行账号6222***********9999 不在本批次发放名单中", id="unknown-account"),
     pytest.param([["{a}", "100.00", "成功", "", "2026-11"]], "身份证号码,金额,状态,原因,所属期",
@@ -179,7 +180,7 @@ def test_the_refusal_names_every_refused_row_and_mentions_the_other_problems(peo
     with pytest.raises(CommandError) as refused:
         _reconcile(run, path, reviewer)
     assert str(refused.value) == (
-        "回盘文件未导入，未作任何修改：第3行：身份证号码610403********1234 不在本批次发放名单中；"
+        "回盘文件未导入，未作任何修改：第3行：身份证号码610*************34 不在本批次发放名单中；"
         f"第6行与第2行重复（身份证号码{_masked(a)}）（另有1行其他问题，见错误清单）。请改正后重新上传整个文件")
     _nothing_changed(run)
     batch = ImportBatch.objects.get(kind="bank_return")
@@ -319,7 +320,7 @@ def test_a_return_file_with_a_line_not_in_the_run_is_refused_on_the_run_page(
     batch = ImportBatch.objects.get(kind="bank_return")
     assert response.status_code == 302 and response["Location"] == reverse("imports:batch_detail", args=[batch.pk])
     batch.refresh_from_db()
-    message = "第4行：身份证号码610403********1234 不在本批次发放名单中"
+    message = "第4行：身份证号码610*************34 不在本批次发放名单中"
     assert batch.status == "failed" and batch.message.startswith(f"回盘文件未导入，未作任何修改：{message}")
     with django_capture_on_commit_callbacks(execute=True):
         _refused_on_the_batch_page(client, batch, message)

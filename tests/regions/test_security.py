@@ -102,3 +102,71 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         cwd=django_settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- password spraying and distributed guessing (issue 14.8) ---------------------------------
+
+
+def _login_from(client, address, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_attack_password_spraying_one_password_across_many_usernames_is_locked(client, officer, settings):
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        _login_from(client, "10.9.9.9", f"clerk{i}", "Spring2026-spray")
+
+    response = _login_from(client, "10.9.9.9", "officer", PASSWORD)
+
+    assert response.status_code == 429 and "账号已被暂时锁定" in response.content.decode()
+    assert _login_from(client, "10.1.1.1", "officer", PASSWORD).status_code == 302  # the officer elsewhere is fine
+
+
+def test_attack_one_username_guessed_from_many_addresses_is_locked(client, officer, settings):
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        _login_from(client, f"10.8.0.{i + 1}", "officer", f"guess-number-{i}")
+
+    response = _login_from(client, "10.8.1.200", "officer", PASSWORD)
+
+    assert response.status_code == 429
+
+
+def test_attack_spoofed_forwarded_header_does_not_dodge_or_shift_the_lockout(client, officer, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    for i in range(settings.AXES_FAILURE_LIMIT):  # straight to the app, a new forged address each time
+        client.post(reverse("login"), {"username": f"clerk{i}", "password": "x-spray-2026"},
+                    REMOTE_ADDR="10.7.7.7", HTTP_X_REAL_IP=f"192.0.2.{i + 1}")
+
+    assert _login_from(client, "10.7.7.7", "officer", PASSWORD).status_code == 429
+    # the real proxy passes the real client's address: other users behind it are not locked out
+    response = client.post(reverse("login"), {"username": "officer", "password": PASSWORD},
+                           REMOTE_ADDR="10.0.0.5", HTTP_X_REAL_IP="10.2.2.2")
+    assert response.status_code == 302
+
+
+def test_the_client_address_comes_from_the_trusted_proxy_header_only(rf, settings):
+    from audit.services import client_ip
+
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.TRUSTED_PROXIES = ["10.0.0.0/29"]
+    via_proxy = rf.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.3.3.3")
+    direct = rf.get("/", REMOTE_ADDR="10.4.4.4", HTTP_X_FORWARDED_FOR="10.3.3.3")
+    garbage = rf.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="not-an-address")
+
+    assert (client_ip(via_proxy), client_ip(direct), client_ip(garbage)) == ("10.3.3.3", "10.4.4.4", "10.0.0.5")
+
+
+@pytest.mark.parametrize("password", [
+    "pwtest123456", "PWTEST123456", "PwTest!2024-0101", "tsetwp-000000", "pwtestpwtest99", "2026.pwtest.0101",
+])
+def test_attack_username_with_digits_is_refused_as_a_password(django_user_model, password):
+    user = django_user_model(username="pwtest")
+
+    with pytest.raises(ValidationError) as exc:
+        validate_password(password, user=user)
+
+    assert "用户名" in " ".join(exc.value.messages)
+
+
+def test_a_password_merely_containing_letters_of_the_username_is_accepted(django_user_model):
+    validate_password("pwtest-likes-green-tea", user=django_user_model(username="pwtest"))

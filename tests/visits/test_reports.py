@@ -106,7 +106,8 @@ def test_the_export_neutralises_formulas_and_is_logged(client, officer, scene):
     high = list(book["高风险"].values)
     assert high[1][5].startswith("'=HYPERLINK")
     assert "*" in high[1][1]  # masked ID number
-    assert AuditEvent.objects.filter(event="visits.report_export", user=officer).exists()
+    logged = AuditEvent.objects.get(event="visits.report_export", user=officer)
+    assert logged.detail["rows"] == len(list(book["逾期未访"].values)) - 1 + len(high) - 1
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "＝1"])
