@@ -19,7 +19,7 @@ def remove_schedule(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("django_celery_beat", "0019_alter_periodictasks_options"),
-        ("eligibility", "0011_sweeprun_task_id"),
+        ("eligibility", "0011_sweeprun_task_id_rerun"),
         ("imports", "0002_batch_task_bookkeeping"),
     ]
     operations = [migrations.RunPython(create_schedule, remove_schedule)]

@@ -43,6 +43,7 @@ class SweepRun(models.Model):
         verbose_name = "服务找人运行记录"
         verbose_name_plural = "服务找人运行记录"
         ordering = ["-started_at", "-id"]
+        permissions = [("rerun_sweeprun", "重新运行失败的服务找人")]
         indexes = [
             models.Index(fields=["county_code", "as_of"], name="sweeprun_county_asof"),
             models.Index(fields=["county_code", "period", "started_at"], name="sweeprun_county_period"),
