@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.views.generic import TemplateView
@@ -36,19 +36,38 @@ def visible_runs(user):
     return SweepRun.objects.filter(prefix_q("county_code", covering)) if covering else SweepRun.objects.none()
 
 
-def stuck_batches(user, now: dt.datetime):
+NOT_STARTED = Q(task_started_at__isnull=True) | Q(task_started_at__lt=F("queued_at"))
+
+
+def stuck_batches(user, now: dt.datetime) -> list[ImportBatch]:
+    """Interrupted batches, batches whose task was never queued or never started, and batches working
+    for longer than the grace (shown, not retried: their task may be alive). Each carries
+    ``health`` (the row's explanation) and ``retryable``."""
     grace = now - dt.timedelta(seconds=settings.RELIABILITY_REAP_GRACE)
-    return (
+    rows = (
         ImportBatch.objects.visible_to(user)
         .filter(
             Q(status=B.FAILED) & ~Q(interrupted="")
             | Q(status=B.PENDING, queued_at__isnull=True, created_at__lt=grace)
-            | Q(status__in=[B.PENDING, B.VALIDATING, B.COMMITTING], created_at__lt=grace, task_started_at__lt=grace)
-            | Q(status__in=[B.PENDING, B.COMMITTING], queued_at__lt=grace, task_started_at__isnull=True)
+            | Q(status__in=[B.PENDING, B.COMMITTING], queued_at__lt=grace) & NOT_STARTED
+            | Q(status__in=[B.VALIDATING, B.COMMITTING], task_started_at__lt=grace)
         )
         .select_related("uploaded_by")
         .order_by("-created_at")[:100]
     )
+    batches = []
+    for batch in rows:
+        not_started = batch.task_started_at is None or (batch.queued_at and batch.task_started_at < batch.queued_at)
+        if batch.can_retry:
+            batch.health, batch.retryable = batch.message, True
+        elif batch.status == B.PENDING and batch.queued_at is None:
+            batch.health, batch.retryable = "任务未送达后台（当时消息队列不可用），文件已保存", True
+        elif batch.status in (B.PENDING, B.COMMITTING) and not_started:
+            batch.health, batch.retryable = "任务已投递但尚未开始执行", True
+        else:
+            batch.health, batch.retryable = "正在执行，用时较长；后台进程若已退出，清理程序会将其标记为失败", False
+        batches.append(batch)
+    return batches
 
 
 class HealthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
@@ -119,7 +138,8 @@ class HealthRetryView(HealthView):
             recovery.batch_retry(actor=request.user, batch=batch)
             messages.success(request, f"已重新运行导入批次 {batch.pk}（{batch.filename}）")
             return
-        if batch.status in (B.PENDING, B.COMMITTING):
+        not_started = batch.task_started_at is None or (batch.queued_at and batch.task_started_at < batch.queued_at)
+        if batch.status in (B.PENDING, B.COMMITTING) and not_started:
             stage = "validate" if batch.status == B.PENDING else "commit"
             recovery.dispatch(batch, stage)
             record(actor=request.user, event="imports.batch_requeue", obj=batch, ip_address=client_ip(request),

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from audit.services import record
 from core.tasks import BrokerUnavailable, enqueue
@@ -35,15 +34,15 @@ def stage_task(stage: str):
     return validate_batch if stage == "validate" else commit_batch
 
 
-def mark_queued(batch_id: int) -> None:
-    """The stage's task was published: the reaper measures "never started" from now."""
-    ImportBatch.objects.filter(pk=batch_id).update(queued_at=timezone.now(), attempts=0)
-
-
 def dispatch(batch: ImportBatch, stage: str) -> None:
-    """Queue ``stage`` for the batch (BrokerUnavailable when the broker is down)."""
-    enqueue(stage_task(stage), batch.pk)
-    mark_queued(batch.pk)
+    """Queue ``stage`` for the batch (BrokerUnavailable when the broker is down). ``queued_at`` is
+    stamped as the message is published (imports.tasks); a publish that failed is not "queued"."""
+    before = ImportBatch.objects.filter(pk=batch.pk).values_list("queued_at", flat=True).first()
+    try:
+        enqueue(stage_task(stage), batch.pk)
+    except BrokerUnavailable:
+        ImportBatch.objects.filter(pk=batch.pk).update(queued_at=before)
+        raise
 
 
 def dispatch_failed(*, actor: Any, batch_id: int, stage: str) -> ImportBatch:

@@ -6,6 +6,7 @@ child died runs the stage again (the commit is one transaction: the dead attempt
 file that kills its process every time is stopped after ``MAX_ATTEMPTS`` starts."""
 
 from celery import shared_task
+from celery.signals import before_task_publish
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -58,3 +59,15 @@ def commit_batch(self, batch_id: int) -> str:
         if not _start(batch_id, self.request.id, "commit"):
             return S.FAILED
         return services.batch_commit(batch_id=batch_id).status
+
+
+@before_task_publish.connect
+def _stamp_queued(sender=None, body=None, **kwargs):
+    """Whoever publishes a stage (a page, a service's on_commit, the reaper, a retry), the batch
+    records when: the reaper measures "queued but never started" from it, and the stage's attempts
+    count from zero. Runs before the message leaves, so the task's own start stamp comes after it."""
+    if sender not in ("imports.validate_batch", "imports.commit_batch"):
+        return
+    args = body[0] if isinstance(body, list | tuple) and body else []
+    if args and isinstance(args[0], int):
+        ImportBatch.objects.filter(pk=args[0]).update(queued_at=timezone.now(), attempts=0)

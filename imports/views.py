@@ -161,7 +161,6 @@ class BatchConfirmView(_BatchAction):
             # The commit was not queued: the batch goes back to 待确认 (confirm again later, or cancel).
             recovery.dispatch_failed(actor=self.request.user, batch_id=batch.pk, stage="commit")
             raise ValidationError(BROKER_DOWN_MESSAGE) from None
-        recovery.mark_queued(batch.pk)
         return "已确认，正在导入"
 
 

@@ -25,15 +25,23 @@ CLOSED_PORT = "redis://127.0.0.1:1/0"
 @contextlib.contextmanager
 def broker(url: str | None):
     """Point the Celery app at ``url`` (None: eager, no broker) and restore it afterwards."""
+    import os
+
     from config.celery import app
 
-    before = (app.conf.broker_url, app.conf.task_always_eager)
+    before = (app.conf.broker_url, app.conf.task_always_eager, os.environ.get("CELERY_BROKER_URL"))
     app.conf.broker_url = url or ""
     app.conf.task_always_eager = url is None
+    if url:  # Celery reads the environment variable before its configuration
+        os.environ["CELERY_BROKER_URL"] = url
     try:
         yield
     finally:
-        app.conf.broker_url, app.conf.task_always_eager = before
+        app.conf.broker_url, app.conf.task_always_eager = before[:2]
+        if before[2] is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = before[2]
 
 
 @pytest.fixture(autouse=True)

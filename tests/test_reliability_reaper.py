@@ -28,6 +28,16 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """A retry runs its task here, in-process, even when a broker is configured (the worker itself is
+    tested in tests/test_reliability_worker.py)."""
+    from .test_reliability_broker_down import broker
+
+    with broker(None):
+        yield
+
+
 def _running(county=COUNTY, *, minutes_ago: int) -> SweepRun:
     run = SweepRun.objects.create(as_of=AS_OF, period=dt.date(2026, 12, 1), county_code=county, task_id="t-dead")
     SweepRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - dt.timedelta(minutes=minutes_ago))
@@ -170,3 +180,36 @@ def test_reaper_is_scheduled_every_five_minutes():
 
     task = PeriodicTask.objects.get(task="core.reap_stuck")
     assert (task.interval.every, task.interval.period, task.enabled) == (5, "minutes", True)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_race_two_clicks_on_retry_of_an_interrupted_batch_run_it_once(county_admin, officer, tmp_path, settings):
+    from imports import recovery, services
+
+    from .concurrency import race, require_postgres
+    require_postgres()
+    batch = services.batch_create(actor=officer, kind="roll", file=roll(tmp_path, [[new_id(), "张三", "H1", "凤岗路社区"]]),
+                                  enqueue=False)
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, interrupted="validate")
+    outcomes = race([lambda: recovery.batch_retry(actor=county_admin, batch=batch)] * 2)
+    # the loser finds the batch already 待校验 or, validated by then, 待确认
+    assert outcomes[1] == "ok" and outcomes[0].startswith("ValidationError: 该批次当前状态为") and "不需要重新运行" in outcomes[0]
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.READY
+    assert AuditEvent.objects.filter(event="imports.batch_retry").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_race_two_clicks_on_rerun_of_a_failed_sweep_sweep_the_county_once(county_admin, settings):
+    from core.retry import sweep_retry
+
+    from .concurrency import race, require_postgres
+    require_postgres()
+    dead = _running(minutes_ago=1)
+    reap(now=_later(settings))
+    outcomes = race([lambda: sweep_retry(actor=county_admin, run=dead)] * 2)
+    assert outcomes[1] == "ok" and outcomes[0].startswith("ValidationError:") and "已有更新的运行" in outcomes[0]
+    assert SweepRun.objects.filter(county_code=COUNTY, status=SweepRun.Status.DONE).count() == 1
+    assert AuditEvent.objects.filter(event="eligibility.sweep_retry").count() == 1
