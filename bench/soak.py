@@ -110,7 +110,7 @@ class Session:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
     def csrf(self) -> str:
-        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
+        return next((c.value or "" for c in self.jar if c.name == "csrftoken"), "")
 
     def request(self, path: str, data: bytes | None = None, content_type: str = "") -> tuple[int, str]:
         req = urllib.request.Request(self.base + path, data=data)

@@ -123,7 +123,7 @@ def requeue_batches(now: dt.datetime) -> tuple[list[int], bool]:
         Q(status=B.PENDING, queued_at__isnull=True, created_at__lt=now - _grace())
         | (Q(status__in=[B.PENDING, B.COMMITTING], queued_at__lt=stale) & not_started)
     ).order_by("pk")
-    requeued = []
+    requeued: list[int] = []
     for batch in candidates:
         stage = "validate" if batch.status == B.PENDING else "commit"
         try:

@@ -70,13 +70,13 @@ class ReliableTask(Task):
 
     def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None, link_error=None,
                     shadow=None, **options):
-        parent = super()
+        publish = super().apply_async
         if self.app.conf.task_always_eager or producer is not None or options.get("connection") is not None:
-            return parent.apply_async(args, kwargs, task_id, producer, link, link_error, shadow, **options)
+            return publish(args, kwargs, task_id, producer, link, link_error, shadow, **options)
 
         def send(conn):
-            return parent.apply_async(args, kwargs, task_id, producer, link, link_error, shadow,
-                                      connection=conn, retry=False, **options)
+            return publish(args, kwargs, task_id, producer, link, link_error, shadow,
+                           connection=conn, retry=False, **options)
 
         return publish_fast(self.app, send)
 

@@ -49,7 +49,7 @@ def _start(batch_id: int, task_id: str, stage: str) -> bool:
 def validate_batch(self, batch_id: int) -> str:
     with held(batch_lock(batch_id)):
         if not _start(batch_id, self.request.id, "validate"):
-            return S.FAILED
+            return str(S.FAILED)
         return services.batch_validate(batch_id=batch_id).status
 
 
@@ -57,7 +57,7 @@ def validate_batch(self, batch_id: int) -> str:
 def commit_batch(self, batch_id: int) -> str:
     with held(batch_lock(batch_id)):
         if not _start(batch_id, self.request.id, "commit"):
-            return S.FAILED
+            return str(S.FAILED)
         return services.batch_commit(batch_id=batch_id).status
 
 
