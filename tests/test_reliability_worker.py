@@ -95,7 +95,9 @@ def test_fault_pool_child_sigkilled_mid_sweep_the_task_is_redelivered_and_comple
     assert target is not None
 
     db = settings.DATABASES["default"]
-    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    where = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+    env = {**os.environ, "DATABASE_URL": f"postgres://{auth}@{where}/{db['NAME']}",
            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "1",
