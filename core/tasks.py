@@ -84,11 +84,9 @@ class ReliableTask(Task):
 def enqueue(task, *args, **kwargs):
     """Queue ``task(*args, **kwargs)``; BrokerUnavailable at once if the broker is down. In eager mode
     the task runs here and its result (or exception) comes back as from ``.delay``."""
-    if isinstance(task, ReliableTask):
-        return task.delay(*args, **kwargs)
     app = getattr(task, "app", None) or current_app
-    if app.conf.task_always_eager:
-        return task.apply_async(args, kwargs)
+    if isinstance(task, ReliableTask) or app.conf.task_always_eager:
+        return task.delay(*args, **kwargs)
     return publish_fast(app, lambda conn: task.apply_async(args, kwargs, connection=conn, retry=False))
 
 
