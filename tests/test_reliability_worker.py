@@ -112,7 +112,7 @@ def test_fault_pool_child_sigkilled_mid_sweep_the_task_is_redelivered_and_comple
             cur.execute("BEGIN")
             cur.execute("SELECT id FROM eligibility_enrolment WHERE id = %s FOR UPDATE", [target.pk])
             result = sweep_county.delay(COUNTY, "2026-11-26")
-            deadline = time.monotonic() + 45
+            deadline = time.monotonic() + 30
             waiting = None
             while time.monotonic() < deadline and not waiting:
                 cur.execute("SELECT pg_stat_clear_snapshot()")  # statistics views are frozen within a transaction
@@ -126,7 +126,7 @@ def test_fault_pool_child_sigkilled_mid_sweep_the_task_is_redelivered_and_comple
             os.kill(children[0], signal.SIGKILL)
             cur.execute("SELECT pg_terminate_backend(%s)", [waiting[0]])  # as PostgreSQL does on its next read
             cur.execute("ROLLBACK")
-        outcome = result.get(timeout=40)
+        outcome = result.get(timeout=25)
     finally:
         blocker.close()
         os.killpg(worker.pid, signal.SIGTERM)
