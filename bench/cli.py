@@ -1,4 +1,4 @@
-"""The benchmark command line: ``python -m bench generate|list|sweep|dashboard`` (see bench/README.md).
+"""The benchmark command line: ``python -m bench generate|list|sweep|dashboard|soak`` (see bench/README.md).
 
 The database is chosen before Django starts: ``--database-url``, else ``BENCH_DATABASE_URL``, else
 ``postgres://postgres@127.0.0.1:5432/yiyang_bench``. A PostgreSQL database is created if missing,
@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument("--seed", type=int, default=20261125)
     swp.add_argument("--workers", type=int, default=2,
                      help="counties swept at a time, as Celery workers would (default %(default)s; SQLite: 1)")
+
+    soak = commands.add_parser("soak", help="N staff sessions against gunicorn + a worker on 127.0.0.1 for a bounded time")
+    add_common(soak)
+    from .soak import add_arguments as add_soak_arguments
+
+    add_soak_arguments(soak)
 
     dsh = commands.add_parser("dashboard", help="time the home and statistics pages for three roles")
     add_common(dsh)
@@ -211,6 +217,10 @@ def run(args: argparse.Namespace) -> int:
         except GenerateRefused as exc:
             print(f"refused: {exc}", file=sys.stderr)
             return 2
+    elif args.command == "soak":
+        from .soak import run as run_soak
+
+        return run_soak(args)
     elif args.command == "dashboard":
         run_dashboard(runs=args.runs, requests=args.requests, name=args.name or "dashboard")
     elif args.command == "sweep":

@@ -1,4 +1,7 @@
-"""Celery application. Without CELERY_BROKER_URL tasks run eagerly in-process (embedded demo)."""
+"""Celery application. Without CELERY_BROKER_URL tasks run eagerly in-process (embedded demo).
+
+Every task is a ``core.tasks.ReliableTask``: published from a web request it reaches the broker within
+a second or two or raises ``BrokerUnavailable`` (docs/deploy.md "Tasks")."""
 
 import os
 
@@ -6,6 +9,6 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("yiyang")
+app = Celery("yiyang", task_cls="core.tasks:ReliableTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

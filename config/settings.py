@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "visits",
     "payouts",
     "dashboard",
+    "core",  # task dispatch that fails fast, the reaper of interrupted tasks (no models)
 ]
 
 MIDDLEWARE = [
@@ -195,9 +196,33 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_U
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged when it has finished, and a task whose pool child died (OOM kill, abort)
+# goes back to the queue at once instead of being acknowledged as failed (docs/deploy.md "Tasks").
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TRACK_STARTED = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# The longest task is a first-night full sweep of the largest county or a 100,000-row import commit:
+# about a minute each at 1M elders (bench/README.md), say 10 minutes on a loaded machine. The hard
+# time limit (25 min) kills anything longer, and the visibility timeout (30 min) — after which Redis
+# hands an unacknowledged message to another worker — stays above it, so a live task is never run
+# twice; a task of a worker that died whole waits at most 30 minutes (not an hour) to be redelivered.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=20 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=25 * 60)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=30 * 60)
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT (a live task would run twice)")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_EXPIRES = 24 * 3600
+# Web requests publish through core.tasks.enqueue: this long to reach the broker, then 「后台任务服务暂不
+# 可用」 instead of a hung request (the worker's own connections keep Celery's retries).
+CELERY_ENQUEUE_TIMEOUT = env.float("CELERY_ENQUEUE_TIMEOUT", default=1.5)
+# The reaper (core.reaper, every 5 minutes): a run or batch whose task started this long ago and whose
+# lock nobody holds is interrupted; a batch queued this long ago whose task never started is sent again.
+RELIABILITY_REAP_GRACE = env.int("RELIABILITY_REAP_GRACE", default=120)
+RELIABILITY_REQUEUE_AFTER = env.int("RELIABILITY_REQUEUE_AFTER", default=CELERY_VISIBILITY_TIMEOUT + 5 * 60)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- guardian -------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ class IndicatorTarget(models.Model):
         verbose_name = "指标目标值"
         verbose_name_plural = "指标目标值"
         ordering = ["indicator", "jurisdiction_prefix"]
-        permissions = [("view_statistics", "查看统计报表")]
+        permissions = [("view_statistics", "查看统计报表"), ("view_health", "查看系统运行状况")]
         constraints = [
             models.UniqueConstraint(fields=["indicator", "jurisdiction_prefix"], name="indicatortarget_unique"),
         ]

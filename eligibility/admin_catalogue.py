@@ -166,7 +166,40 @@ class SweepRunAdmin(_ReadOnly, admin.ModelAdmin):
         "county_code", "as_of", "period", "status", "mode", "evaluated", "started_at", "finished_at", "total_changes",
     )
     list_filter = ("status",)
+    readonly_fields = ("failure_message", "task_id")
+    actions = ["rerun"]
 
     @admin.display(description="测算方式")
     def mode(self, obj: SweepRun) -> str:
         return obj.mode_label
+
+    @admin.display(description="失败原因")
+    def failure_message(self, obj: SweepRun) -> str:
+        return obj.failure_message
+
+    def has_rerun_permission(self, request) -> bool:
+        from core.retry import RERUN_PERMISSION
+
+        return request.user.has_perm(RERUN_PERMISSION)
+
+    @admin.action(description="重新运行", permissions=["rerun"])
+    def rerun(self, request, queryset):
+        """Queue the county's sweep again for each selected failed run (core.retry, audited)."""
+        from django.contrib import messages
+        from django.core.exceptions import PermissionDenied
+
+        from core.retry import sweep_retry
+        from core.tasks import BrokerUnavailable
+
+        sent = 0
+        for run in queryset:
+            try:
+                sweep_retry(actor=request.user, run=run)
+                sent += 1
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, "；".join(getattr(exc, "messages", [str(exc)])), messages.WARNING)
+            except BrokerUnavailable as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                break
+        if sent:
+            self.message_user(request, f"已重新运行 {sent} 个县的服务找人", messages.SUCCESS)

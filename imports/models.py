@@ -48,6 +48,16 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     validated_at = models.DateTimeField("校验完成时间", null=True, blank=True)
     committed_at = models.DateTimeField("导入完成时间", null=True, blank=True)
+    # Task bookkeeping (core.reaper): when the current stage was queued and started, by which task,
+    # how many times a worker started it, and which stage an interruption stopped.
+    queued_at = models.DateTimeField("任务投递时间", null=True, blank=True)
+    task_id = models.CharField("后台任务编号", max_length=64, blank=True, default="")
+    task_started_at = models.DateTimeField("任务开始时间", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("本阶段执行次数", default=0)
+    interrupted = models.CharField(
+        "中断阶段", max_length=10, blank=True, default="", choices=[("validate", "校验"), ("commit", "导入")],
+        help_text="后台进程在该阶段中断；可重新运行或取消",
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -77,6 +87,11 @@ class ImportBatch(models.Model):
             return get_kind(self.kind).label
         except LookupError:
             return self.kind
+
+    @property
+    def can_retry(self) -> bool:
+        """A batch whose task was interrupted (or never reached a worker) may be run again."""
+        return bool(self.interrupted) and self.status == self.Status.FAILED
 
     @property
     def can_confirm(self) -> bool:

@@ -15,9 +15,10 @@ from django.views.generic.detail import SingleObjectMixin
 from django.views.generic.edit import FormView
 
 from audit.services import client_ip, record
+from core.tasks import BROKER_DOWN_MESSAGE, BrokerUnavailable
 from regions.mixins import AreaScopedMixin
 
-from . import selectors, services
+from . import recovery, selectors, services
 from .forms import UploadForm
 from .models import ImportBatch
 from .reading import FileRejected
@@ -45,7 +46,7 @@ class UploadView(AreaScopedMixin, FormView):
         data = form.cleaned_data
         try:
             batch = services.batch_create(
-                actor=self.request.user, kind=data["kind"], file=data["file"], mode=data["mode"],
+                actor=self.request.user, kind=data["kind"], file=data["file"], mode=data["mode"], enqueue=False,
             )
         except FileRejected as exc:
             form.add_error("file", str(exc))
@@ -53,6 +54,13 @@ class UploadView(AreaScopedMixin, FormView):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
+        try:
+            recovery.dispatch(batch, "validate")
+        except BrokerUnavailable:
+            # The file is kept (待校验, cancellable); the reaper queues its validation once the broker is back.
+            record(actor=self.request.user, event="imports.batch_dispatch_failed", obj=batch, outcome="error",
+                   detail={"stage": "validate"})
+            messages.error(self.request, BROKER_DOWN_MESSAGE)
         return HttpResponseRedirect(reverse("imports:batch_detail", args=[batch.pk]))
 
 
@@ -147,7 +155,12 @@ class _BatchAction(AreaScopedMixin, SingleObjectMixin, View):
 
 class BatchConfirmView(_BatchAction):
     def act(self, batch):
-        services.batch_confirm(actor=self.request.user, batch=batch)
+        try:
+            services.batch_confirm(actor=self.request.user, batch=batch)
+        except BrokerUnavailable:
+            # The commit was not queued: the batch goes back to 待确认 (confirm again later, or cancel).
+            recovery.dispatch_failed(actor=self.request.user, batch_id=batch.pk, stage="commit")
+            raise ValidationError(BROKER_DOWN_MESSAGE) from None
         return "已确认，正在导入"
 
 

@@ -60,13 +60,15 @@ class RunGenerateView(AreaScopedMixin, FormView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def form_valid(self, form):
+        from core.tasks import BrokerUnavailable, enqueue
+
         from .tasks import generate_run
 
         codes = [b.code for b in form.cleaned_data["benefits"]] or None
         try:
-            result = generate_run.delay(form.cleaned_data["county"].code, form.cleaned_data["period"], codes,
-                                        self.request.user.pk)
-        except (ValidationError, PermissionDenied) as exc:  # eager mode raises here
+            result = enqueue(generate_run, form.cleaned_data["county"].code, form.cleaned_data["period"], codes,
+                             self.request.user.pk)
+        except (ValidationError, PermissionDenied, BrokerUnavailable) as exc:  # eager mode raises here
             form.add_error(None, _messages_of(exc))
             return self.form_invalid(form)
         if result.ready():

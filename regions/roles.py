@@ -180,6 +180,8 @@ ROLE_PERMISSIONS[COUNTY_ADMIN] += [
     "dashboard.view_indicatortarget", "dashboard.change_indicatortarget", *_crud("dashboard", "workforcecount", *ALL),
 ]
 ROLE_PERMISSIONS[AUDITOR] += ["dashboard.view_indicatortarget", "dashboard.view_workforcecount"]
+# system health (运行状况): the county administrator sees the county's sweeps and batches and re-runs them
+ROLE_PERMISSIONS[COUNTY_ADMIN] += ["dashboard.view_health", "eligibility.rerun_sweeprun"]
 
 
 def sync_role_permissions(**kwargs) -> None:

@@ -133,6 +133,8 @@ ROUTES: dict[str, Route] = {
     "dashboard:statistics_beds": Route("perm", ("dashboard.view_statistics",)),
     "dashboard:indicators": Route("perm", ("dashboard.view_statistics",)),
     "dashboard:export": Route("perm", ("dashboard.view_statistics",)),
+    "health": Route("perm", ("dashboard.view_health",)),
+    "health_retry": Route("perm", ("dashboard.view_health",), method="post"),
 }
 
 EXCLUDED_NAMESPACES = {"admin"}

@@ -34,11 +34,16 @@ class SweepRun(models.Model):
         help_text="本次适用的全部规则、金额与条件的指纹；与上次相同且同一所属期时只需测算有变化的老年人",
     )
     evaluated = models.PositiveIntegerField("测算人数", null=True, blank=True)
+    task_id = models.CharField(
+        "后台任务编号", max_length=64, blank=True, default="", db_index=True,
+        help_text="执行本次运行的后台任务；同一任务被重新投递时据此识别中断的上一次运行",
+    )
 
     class Meta:
         verbose_name = "服务找人运行记录"
         verbose_name_plural = "服务找人运行记录"
         ordering = ["-started_at", "-id"]
+        permissions = [("rerun_sweeprun", "重新运行失败的服务找人")]
         indexes = [
             models.Index(fields=["county_code", "as_of"], name="sweeprun_county_asof"),
             models.Index(fields=["county_code", "period", "started_at"], name="sweeprun_county_period"),
@@ -46,6 +51,19 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county_code} {self.as_of}（{self.get_status_display()}）"
+
+    @property
+    def interrupted(self) -> bool:
+        return any(e.get("kind") == "interrupted" for e in (self.errors or []) if isinstance(e, dict))
+
+    @property
+    def failure_message(self) -> str:
+        """The last recorded failure of a failed run (「」 for a run that did not fail)."""
+        if self.status != self.Status.FAILED:
+            return ""
+        kinds = ("interrupted", "failed", "busy")
+        messages = [e.get("message", "") for e in (self.errors or []) if isinstance(e, dict) and e.get("kind") in kinds]
+        return messages[-1] if messages else ""
 
     @property
     def mode_label(self) -> str:

@@ -80,33 +80,41 @@ def sweep(as_of: dt.date, county: str | None = None, *, full: bool = False) -> l
     return [sweep_county(as_of=as_of, county_code=c, full=full) for c in counties]
 
 
-def sweep_county(*, as_of: dt.date, county_code: str, full: bool = False) -> SweepRun:
+def sweep_county(*, as_of: dt.date, county_code: str, full: bool = False, task_id: str = "") -> SweepRun:
     """Sweep one county for the month after ``as_of``; returns the finished SweepRun.
 
     Guarantees: all of the county's changes commit together or not at all; rerunning with the same
     data writes no enrolment and no event; the run records counts and data problems. ``full``
-    evaluates every elder even when an incremental run would do (module docstring)."""
+    evaluates every elder even when an incremental run would do (module docstring).
+
+    The run row is committed first (「运行中」, visible on the health page while the county runs); its
+    final state — 已完成 with counts — is written inside the county's transaction, so a process
+    killed at any point, COMMIT included, leaves either the county's changes *and* a finished run, or
+    neither and a 「运行中」 row that ``core.reaper`` marks 失败 once the county lock is free."""
     code = county_code12(county_code)
     period = periods.coming_period(as_of)
     refresh_statistics()
-    run = SweepRun.objects.create(as_of=as_of, period=period, county_code=code)
+    run = SweepRun.objects.create(as_of=as_of, period=period, county_code=code, task_id=task_id[:64])
     try:
         with transaction.atomic():
             if not try_xact_lock(f"eligibility.sweep:{code}"):
                 raise SweepBusy(f"{code} 的服务找人正在运行")
             counts, errors = _sweep_county(run=run, prefix=code[:6], period=period, full=full)
+            run.status = SweepRun.Status.DONE
+            run.counts = counts
+            run.errors = errors
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "counts", "errors", "finished_at", "catalogue_digest", "evaluated"])
     except Exception as exc:  # recorded on the run; the county's changes rolled back together
         log.exception("sweep of %s failed", code)
+        run.refresh_from_db(fields=["errors"])
         run.status = SweepRun.Status.FAILED
-        run.errors = [*run.errors, {"kind": "failed", "message": f"{type(exc).__name__}: {exc}"}]
+        run.counts = {}
+        kind = "busy" if isinstance(exc, SweepBusy) else "failed"
+        run.errors = [*run.errors, {"kind": kind, "message": f"{type(exc).__name__}: {exc}"}]
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "errors", "finished_at"])
+        run.save(update_fields=["status", "counts", "errors", "finished_at"])
         return run
-    run.status = SweepRun.Status.DONE
-    run.counts = counts
-    run.errors = errors
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "counts", "errors", "finished_at", "catalogue_digest", "evaluated"])
     return run
 
 
