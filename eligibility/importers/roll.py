@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from audit.services import record
 from imports import bulk
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import cell_text, is_blank
@@ -73,6 +74,10 @@ ROLL_COLUMNS = (
 ROLL_FIELDS = ("name", "sex", "birth_date", "relation_to_head", "hukou_type", "address", "phone", "economic_status",
                "living_arrangement", "disability_category", "disability_grade", "special_family", "veteran_category",
                "local_hukou", "bank_name", "bank_account", "note")
+
+# What a row whose ID number cannot be imported by this uploader says — the same words whatever the
+# reason, so that the import cannot be used to find out who is registered in another area.
+REFUSED_ID = "该身份证号码无法在您的辖区导入，请联系县级管理员"
 
 ROLL_PERMISSIONS = ("eligibility.add_elder", "eligibility.change_elder", "eligibility.add_household")
 
@@ -167,6 +172,7 @@ def validate_roll(ctx: Context) -> Plan:
     existing: dict[str, dict] = {}
 
     plan = Plan()
+    foreign: list[dict] = []  # rows whose ID is registered outside the uploader's area (audited only)
     creates: list[dict] = []
     updates: list[tuple[int, dict]] = []
     new_households: dict[tuple[int, str], dict] = {}
@@ -192,8 +198,10 @@ def validate_roll(ctx: Context) -> Plan:
                                    "填写了残疾等级时请填写残疾类别"))
             continue
         if stored is not None and not _in_area(prefixes, stored["region_code"]):
-            errors.append(RowError(row, table.labels["id_number"], pid.number,
-                                   "该身份证号码已在您的管辖区域以外登记，不能通过导入修改；如需迁入请联系县级管理员"))
+            # The clerk must not learn that (or where) the person is registered elsewhere: the message
+            # is the one any refused ID gets; the real reason goes to the audit log (one event per file).
+            errors.append(RowError(row, table.labels["id_number"], pid.number, REFUSED_ID))
+            foreign.append({"row": row, "id": rules.mask_id_number(pid.number), "region_code": stored["region_code"]})
             continue
         if key not in households and key not in new_households:
             new_households[key] = {"region_id": region_id, "region_code": region_code, "household_number": number,
@@ -234,6 +242,10 @@ def validate_roll(ctx: Context) -> Plan:
             plan.changes.append({"row": row, "who": f"{values.get('name', '')}（{rules.mask_id_number(pid.number)}）",
                                  "fields": shown})
     plan.errors = errors
+    if foreign:
+        record(actor=ctx.user, event="imports.roll_foreign_ids_refused", obj=ctx.batch, outcome="refused",
+               detail={"count": len(foreign), "rows": foreign[:200],
+                       "reason": "身份证号码已在导入者管辖区域以外登记"})
     plan.payload = {"creates": creates, "updates": updates, "new_households": new_households,
                     "households": households, "rows": row_values, "ignored": ignored}
     ctx.progress(1.0)
