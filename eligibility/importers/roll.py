@@ -31,6 +31,7 @@ from .parsing import (
     _flag_duplicates,
     _history_user,
     _in_area,
+    report_conflicts,
 )
 from .villages import Villages
 from .vocabulary import (
@@ -237,7 +238,8 @@ def validate_roll(ctx: Context) -> Plan:
             full["_unchanged"] = True
             continue
         plan.updated += 1
-        updates.append((stored["id"], changed))
+        prior = {name: stored["household_id"] if name == "_household" else stored[name] for name in changed}
+        updates.append((stored["id"], changed, prior, row))
         if len(plan.changes) < 200:
             plan.changes.append({"row": row, "who": f"{values.get('name', '')}（{rules.mask_id_number(pid.number)}）",
                                  "fields": shown})
@@ -298,6 +300,8 @@ def commit_roll(ctx: Context, plan: Plan) -> dict:
         ctx.progress(0.2 + 0.6 * (start + BATCH) / max(len(creates), 1))
 
     updates = [(pk, {("household_id" if k == "_household" else k): (household_ids[v] if k == "_household" else v)
-                     for k, v in changed.items()}) for pk, changed in payload["updates"]]
-    _apply_updates(updates, user, now)
-    return {"new": len(creates), "updated": len(updates), "households_created": len(new_households)}
+                     for k, v in changed.items()},
+                {("household_id" if k == "_household" else k): v for k, v in prior.items()}, row)
+               for pk, changed, prior, row in payload["updates"]]
+    skipped = report_conflicts(ctx, plan, _apply_updates(updates, user, now))
+    return {"new": len(creates), "updated": len(updates) - skipped, "households_created": len(new_households)}
