@@ -215,6 +215,7 @@ def test_attack_100mb_file_in_the_admin_import_is_refused_fast_from_its_size(cli
 
 
 @pytest.mark.bench
+@pytest.mark.django_db  # the result file records the database version
 def test_the_upload_bomb_benchmark_runs_and_meets_its_targets(tmp_path):
     from bench import upload_bombs
 
