@@ -169,21 +169,22 @@ def read_cells(path: Path, fmt: str) -> list[list[Any]]:
     del raw
     if text.count("\n") > max_rows() + HEADER_SEARCH_ROWS:
         raise FileRejected(too_many_rows_message(text.count("\n")))
+    dialect: Any
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
-        dialect = "excel-tab" if encodings == ("utf-16",) else csv.excel
+        dialect = csv.excel_tab if encodings == ("utf-16",) else csv.excel
     bounds = limits()
-    rows: list[list[str]] = []
+    records: list[list[Any]] = []
     cells = 0
-    for row in csv.reader(io.StringIO(text, newline=""), dialect):
-        if len(row) > bounds.columns:
-            raise FileRejected(columns_message(len(row), bounds))
-        cells += len(row)
+    for record in csv.reader(io.StringIO(text, newline=""), dialect):
+        if len(record) > bounds.columns:
+            raise FileRejected(columns_message(len(record), bounds))
+        cells += len(record)
         if cells > bounds.cells:
             raise FileRejected(f"表格单元格太多（超过 {bounds.cells:,} 个），请拆分后分批导入")
-        rows.append(row)
-    return rows
+        records.append(record)
+    return records
 
 
 def _row_is_blank(cells: Iterable[Any]) -> bool:

@@ -175,7 +175,7 @@ def validate_roll(ctx: Context) -> Plan:
     plan = Plan()
     foreign: list[dict] = []  # rows whose ID is registered outside the uploader's area (audited only)
     creates: list[dict] = []
-    updates: list[tuple[int, dict]] = []
+    updates: list[tuple[int, dict, dict, int]] = []
     new_households: dict[tuple[int, str], dict] = {}
     row_values: dict[int, dict] = {}  # every valid row, for the admin's row-by-row resource
     compared = ROLL_FIELDS[:1] + ROLL_FIELDS[3:]  # sex and birth date come from the ID number

@@ -70,7 +70,7 @@ def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dic
         flagged, ignored = _flag_duplicates(seen, parser, errors, parsed)
         existing = _existing((p[0].number for r, p in parsed.items() if r not in flagged), COMPARED)
         plan = Plan()
-        updates: list[tuple[int, dict]] = []
+        updates: list[tuple[int, dict, dict, int]] = []
         for row, (pid, name, values) in parsed.items():
             if row in flagged:
                 continue
