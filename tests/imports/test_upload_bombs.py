@@ -222,3 +222,26 @@ def test_the_upload_bomb_benchmark_runs_and_meets_its_targets(tmp_path):
     outcome = upload_bombs.run(runs=1, results_dir=tmp_path, only=["xfd200000", "lying_zip"])
     assert outcome["path"].exists()
     assert all(v.endswith("met") for v in outcome["verdicts"]), outcome["verdicts"]
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_attack_xfd200000_through_a_real_worker_fails_the_batch_and_the_worker_survives(
+    county_admin, tmp_path, settings
+):
+    """The same file through Celery (a real worker when a broker is configured): the batch ends 失败
+    with the message, and the same worker then validates a good file."""
+    from imports.tasks import validate_batch
+    from tests.celery_helpers import real_worker_if_broker
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    bomb = ImportBatch.objects.create(kind="roll", region_code="610403000000", filename="xfd.xlsx", size=1700,
+                                      uploaded_by=county_admin)
+    bomb.file.save("roll.xlsx", io.BytesIO(build_far_cell(tmp_path / "xfd.xlsx", "XFD200000").read_bytes()))
+    good = services.batch_create(actor=county_admin, kind="roll", enqueue=False,
+                                 file=roll(tmp_path, [[new_id(), "甲", "H1", VILLAGE]]))
+    with real_worker_if_broker():
+        assert validate_batch.delay(bomb.pk).get(timeout=60) == ImportBatch.Status.FAILED
+        assert validate_batch.delay(good.pk).get(timeout=60) == ImportBatch.Status.READY
+    bomb.refresh_from_db()
+    assert "列数太多" in bomb.message
