@@ -1,4 +1,4 @@
-"""``python -m bench generate|list|sweep``: choose the database, start Django, migrate, run (bench/cli.py).
+"""``python -m bench generate|list|sweep|dashboard|import-roll|payroll|upload-bombs``: choose the database, start Django, migrate, run (bench/cli.py).
 
 DATABASE_URL must be in the environment before ``django.setup()`` imports config.settings, and
 the database must exist before ``migrate`` connects to it.
@@ -15,6 +15,10 @@ if __name__ == "__main__":
         from . import import_roll
 
         sys.exit(import_roll.main(sys.argv[2:]))
+    if sys.argv[1:2] == ["upload-bombs"]:  # needs no database: refusing files (bench/upload_bombs.py)
+        from . import upload_bombs
+
+        sys.exit(upload_bombs.main(sys.argv[2:]))
     if sys.argv[1:2] == ["payroll"]:  # the payroll benchmark parses its own options (bench/payroll.py)
         from . import payroll
 

@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     dsh.add_argument("--runs", type=int, default=3, help="rounds over all pages (default %(default)s)")
     dsh.add_argument("--requests", type=int, default=5,
                      help="timed requests per page, role and round (default %(default)s)")
+    bombs = commands.add_parser("upload-bombs", help="time refusing hostile uploads (xlsx bombs, a 100 MB file)")
+    add_common(bombs)
+    bombs.add_argument("--runs", type=int, default=3, help="attempts per file and path (default %(default)s)")
     return parser
 
 
@@ -221,6 +224,11 @@ def run(args: argparse.Namespace) -> int:
         from .soak import run as run_soak
 
         return run_soak(args)
+    elif args.command == "upload-bombs":
+        from . import upload_bombs
+
+        return 0 if all(v.endswith("met") for v in upload_bombs.run(
+            runs=args.runs, name=args.name or "upload_bombs")["verdicts"]) else 1
     elif args.command == "dashboard":
         run_dashboard(runs=args.runs, requests=args.requests, name=args.name or "dashboard")
     elif args.command == "sweep":

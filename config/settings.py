@@ -241,9 +241,16 @@ PAYOUTS_AMOUNT_CHANGE_FACTOR = env.str("PAYOUTS_AMOUNT_CHANGE_FACTOR", default="
 LIST_PAGE_SIZE = env.int("LIST_PAGE_SIZE", default=20)
 
 # --- spreadsheet imports (docs/import-templates.md) ----------------------------------------
-# Files above these limits are refused with a message before their cells are parsed.
+# Files above these limits are refused with a message before their cells are parsed: the size of
+# the upload, its rows, the used range's columns and cells (rows × columns, every empty cell inside
+# it counts: that is what the reader allocates) and an .xlsx's decompressed size (imports/bounds.py).
+# IMPORT_MAX_CELLS must stay ≥ 26 × IMPORT_MAX_ROWS so that a sheet of up to 26 columns is never
+# refused below the row limit (and keeps the fast check: no second pass over the sheet).
 IMPORT_MAX_FILE_MB = env.float("IMPORT_MAX_FILE_MB", default=20)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=6_000_000)
+IMPORT_MAX_UNZIPPED_MB = env.float("IMPORT_MAX_UNZIPPED_MB", default=300)
 
 LOGGING = {
     "version": 1,

@@ -20,9 +20,9 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k.key, k.label) for k in all_kinds() if user is not None and k.allowed_for(user)]
         self.fields["kind"].widget.attrs["class"] = "form-select"
-        self.fields["file"].widget.attrs.update({"class": "form-control", "accept": ".xlsx,.csv"})
+        self.fields["file"].widget.attrs.update({"class": "form-control", "accept": ".xlsx,.csv,.txt"})
         self.fields["file"].help_text = (
-            f".xlsx 或 .csv（UTF-8 / GB18030），不超过 {settings.IMPORT_MAX_FILE_MB:g} MB、{settings.IMPORT_MAX_ROWS:,} 行"
+            f".xlsx 或 .csv（UTF-8 / GB18030，或 Excel 的「Unicode 文本」），不超过 {settings.IMPORT_MAX_FILE_MB:g} MB、{settings.IMPORT_MAX_ROWS:,} 行"
         )
 
     def clean_file(self):

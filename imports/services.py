@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.services import record
@@ -61,6 +61,53 @@ class FileRefused(FileRejected):
         super().__init__(message)
         self.errors: list[RowError] = list(errors)
         self.table: Table | None = None  # set by the engine: the rows the errors point at
+
+
+class ImportFailed(Exception):
+    """The import could not run to its end for a reason outside the file (the database connection
+    was lost, a conflict with a concurrent import persisted): the batch is 失败 with ``message``, in
+    Chinese, and nothing of it was written."""
+
+    def __init__(self, message: str, *, batch_id: int | None = None) -> None:
+        super().__init__(message)
+        self.batch_id = batch_id
+
+
+ATTEMPTS = 3  # a commit that conflicts with a concurrent import is re-validated and retried this often
+CONFLICT_MESSAGE = ("与同时进行的另一导入冲突（同一批老年人或户），已重试 {n} 次仍未成功，本批次未写入任何数据；"
+                    "请稍后重新导入")
+DATABASE_MESSAGE = "数据库连接中断或数据库出错（{name}），本批次未写入任何数据；请稍后重新导入"
+
+
+def _retryable(exc: BaseException) -> bool:
+    """A unique violation (the same new elders or households inserted by a concurrent import), a
+    deadlock or a serialization failure: the whole commit is rolled back and can simply run again —
+    re-validated, the other import's rows are then stored rows (updates or unchanged)."""
+    if isinstance(exc, IntegrityError):
+        return True
+    state = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
+    return state in ("23505", "40P01", "40001")
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """Django's DatabaseError, or psycopg's own (a COPY through the raw cursor is not wrapped)."""
+    return isinstance(exc, DatabaseError) or type(exc).__module__.startswith("psycopg")
+
+
+def _fail_after_database_error(batch_id: int, message: str) -> None:
+    """Mark the batch 失败 although the connection may be dead (pg_terminate_backend, a restarted
+    server): reconnect once. If even that fails, log it; the caller still reports the message."""
+    for attempt in (1, 2):
+        try:
+            if attempt == 2 or not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+            _fail(batch_id, message)
+            return
+        except DatabaseError:
+            if connection.in_atomic_block:
+                break
+            connection.close()
+    logger.exception("import batch %s: could not be marked failed (%s)", batch_id, message)
 
 
 def area_root(actor: Any) -> str:
@@ -243,8 +290,12 @@ def batch_validate(*, batch_id: int) -> ImportBatch:
     except FileRejected as exc:
         _fail(batch.pk, str(exc))
     except Exception as exc:  # a bug must not leave the page polling forever
-        logger.exception("import batch %s: validation failed", batch_id)
-        _fail(batch.pk, f"校验时出现系统错误（{type(exc).__name__}），请联系管理员")
+        if _is_database_error(exc):
+            logger.exception("import batch %s: validation failed on a database error", batch_id)
+            _fail_after_database_error(batch.pk, DATABASE_MESSAGE.format(name=type(exc).__name__))
+        else:
+            logger.exception("import batch %s: validation failed", batch_id)
+            _fail(batch.pk, f"校验时出现系统错误（{type(exc).__name__}），请联系管理员")
     else:
         batch.status = Status.READY
         batch.progress = 100
@@ -277,24 +328,35 @@ def batch_confirm(*, actor: Any, batch: ImportBatch) -> ImportBatch:
 
 def batch_commit(*, batch_id: int) -> ImportBatch:
     """Write the confirmed batch in one transaction. Runs only from 导入中, so it commits at most once.
-    A refused file (FileRejected, FileRefused) rolls the transaction back and fails the batch."""
-    try:
-        with transaction.atomic():
-            batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
-            if batch.status != Status.COMMITTING:
-                return batch
-            actor = batch.uploaded_by
-            outcome = _process(batch, actor, write=True)
-            _finish(batch, actor, outcome)
-    except FileRefused as exc:
-        _refuse(batch_id, exc)
-        _record_refused_commit(batch_id)
-    except FileRejected as exc:
-        _fail(batch_id, str(exc))
-        _record_refused_commit(batch_id)
-    except Exception as exc:
-        logger.exception("import batch %s: commit failed", batch_id)
-        _fail(batch_id, f"导入时出现错误，未写入任何数据（{type(exc).__name__}: {str(exc)[:200]}）")
+    A refused file (FileRejected, FileRefused) rolls the transaction back and fails the batch; a
+    conflict with a concurrent import (unique violation, deadlock) rolls back and runs again."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+                if batch.status != Status.COMMITTING:
+                    return batch
+                actor = batch.uploaded_by
+                outcome = _process(batch, actor, write=True)
+                _finish(batch, actor, outcome)
+        except FileRefused as exc:
+            _refuse(batch_id, exc)
+            _record_refused_commit(batch_id)
+        except FileRejected as exc:
+            _fail(batch_id, str(exc))
+            _record_refused_commit(batch_id)
+        except Exception as exc:
+            if _is_database_error(exc):
+                if _retryable(exc) and attempt < ATTEMPTS:
+                    logger.warning("import batch %s: conflict with a concurrent import, retrying (%s)", batch_id, exc)
+                    continue
+                logger.exception("import batch %s: commit failed on a database error", batch_id)
+                _fail_after_database_error(batch_id, CONFLICT_MESSAGE.format(n=ATTEMPTS) if _retryable(exc)
+                                           else DATABASE_MESSAGE.format(name=type(exc).__name__))
+                break
+            logger.exception("import batch %s: commit failed", batch_id)
+            _fail(batch_id, f"导入时出现错误，未写入任何数据（{type(exc).__name__}: {str(exc)[:200]}）")
+        break
     return ImportBatch.objects.get(pk=batch_id)
 
 
@@ -345,6 +407,13 @@ def batch_import_now(
         except FileRejected as exc:
             _fail(batch.pk, str(exc))
             raise
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
+            logger.exception("import batch %s: database error", batch.pk)
+            message = DATABASE_MESSAGE.format(name=type(exc).__name__)
+            _fail_after_database_error(batch.pk, message)
+            raise ImportFailed(message, batch_id=batch.pk) from exc
         batch.status = Status.CANCELLED
         batch.message = "试运行（--dry-run）：只校验，未写入"
         batch.validated_at = timezone.now()
@@ -352,19 +421,33 @@ def batch_import_now(
         batch.save()
         setattr(batch, "outcome", outcome)  # noqa: B010 - for the caller (CLI, benchmark)
         return batch
-    try:
-        with transaction.atomic():
-            outcome = _process(batch, actor, write=True)
-            batch.validated_at = timezone.now()
-            _finish(batch, actor, outcome)
-    except FileRefused as exc:
-        batch = _refuse(batch.pk, exc, validated=True)
-        _record_refused_commit(batch.pk)
-        return _refused_now(batch, started)
-    except FileRejected as exc:
-        _fail(batch.pk, str(exc))
-        _record_refused_commit(batch.pk)
-        raise
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                outcome = _process(batch, actor, write=True)
+                batch.validated_at = timezone.now()
+                _finish(batch, actor, outcome)
+        except FileRefused as exc:
+            batch = _refuse(batch.pk, exc, validated=True)
+            _record_refused_commit(batch.pk)
+            return _refused_now(batch, started)
+        except FileRejected as exc:
+            _fail(batch.pk, str(exc))
+            _record_refused_commit(batch.pk)
+            raise
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
+            if _retryable(exc) and attempt < ATTEMPTS and not connection.in_atomic_block:
+                logger.warning("import batch %s: conflict with a concurrent import, retrying (%s)", batch.pk, exc)
+                batch.refresh_from_db()
+                continue
+            logger.exception("import batch %s: database error", batch.pk)
+            message = (CONFLICT_MESSAGE.format(n=ATTEMPTS) if _retryable(exc)
+                       else DATABASE_MESSAGE.format(name=type(exc).__name__))
+            _fail_after_database_error(batch.pk, message)
+            raise ImportFailed(message, batch_id=batch.pk) from exc
+        break
     setattr(batch, "outcome", outcome)  # noqa: B010 - for the caller (CLI, benchmark)
     return batch
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from audit.services import record
 from imports import bulk
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import cell_text, is_blank
@@ -30,6 +31,7 @@ from .parsing import (
     _flag_duplicates,
     _history_user,
     _in_area,
+    report_conflicts,
 )
 from .villages import Villages
 from .vocabulary import (
@@ -73,6 +75,10 @@ ROLL_COLUMNS = (
 ROLL_FIELDS = ("name", "sex", "birth_date", "relation_to_head", "hukou_type", "address", "phone", "economic_status",
                "living_arrangement", "disability_category", "disability_grade", "special_family", "veteran_category",
                "local_hukou", "bank_name", "bank_account", "note")
+
+# What a row whose ID number cannot be imported by this uploader says — the same words whatever the
+# reason, so that the import cannot be used to find out who is registered in another area.
+REFUSED_ID = "该身份证号码无法在您的辖区导入，请联系县级管理员"
 
 ROLL_PERMISSIONS = ("eligibility.add_elder", "eligibility.change_elder", "eligibility.add_household")
 
@@ -167,8 +173,9 @@ def validate_roll(ctx: Context) -> Plan:
     existing: dict[str, dict] = {}
 
     plan = Plan()
+    foreign: list[dict] = []  # rows whose ID is registered outside the uploader's area (audited only)
     creates: list[dict] = []
-    updates: list[tuple[int, dict]] = []
+    updates: list[tuple[int, dict, dict, int]] = []
     new_households: dict[tuple[int, str], dict] = {}
     row_values: dict[int, dict] = {}  # every valid row, for the admin's row-by-row resource
     compared = ROLL_FIELDS[:1] + ROLL_FIELDS[3:]  # sex and birth date come from the ID number
@@ -192,8 +199,10 @@ def validate_roll(ctx: Context) -> Plan:
                                    "填写了残疾等级时请填写残疾类别"))
             continue
         if stored is not None and not _in_area(prefixes, stored["region_code"]):
-            errors.append(RowError(row, table.labels["id_number"], pid.number,
-                                   "该身份证号码已在您的管辖区域以外登记，不能通过导入修改；如需迁入请联系县级管理员"))
+            # The clerk must not learn that (or where) the person is registered elsewhere: the message
+            # is the one any refused ID gets; the real reason goes to the audit log (one event per file).
+            errors.append(RowError(row, table.labels["id_number"], pid.number, REFUSED_ID))
+            foreign.append({"row": row, "id": rules.mask_id_number(pid.number), "region_code": stored["region_code"]})
             continue
         if key not in households and key not in new_households:
             new_households[key] = {"region_id": region_id, "region_code": region_code, "household_number": number,
@@ -229,11 +238,16 @@ def validate_roll(ctx: Context) -> Plan:
             full["_unchanged"] = True
             continue
         plan.updated += 1
-        updates.append((stored["id"], changed))
+        prior = {name: stored["household_id"] if name == "_household" else stored[name] for name in changed}
+        updates.append((stored["id"], changed, prior, row))
         if len(plan.changes) < 200:
             plan.changes.append({"row": row, "who": f"{values.get('name', '')}（{rules.mask_id_number(pid.number)}）",
                                  "fields": shown})
     plan.errors = errors
+    if foreign:
+        record(actor=ctx.user, event="imports.roll_foreign_ids_refused", obj=ctx.batch, outcome="refused",
+               detail={"count": len(foreign), "rows": foreign[:200],
+                       "reason": "身份证号码已在导入者管辖区域以外登记"})
     plan.payload = {"creates": creates, "updates": updates, "new_households": new_households,
                     "households": households, "rows": row_values, "ignored": ignored}
     ctx.progress(1.0)
@@ -286,6 +300,8 @@ def commit_roll(ctx: Context, plan: Plan) -> dict:
         ctx.progress(0.2 + 0.6 * (start + BATCH) / max(len(creates), 1))
 
     updates = [(pk, {("household_id" if k == "_household" else k): (household_ids[v] if k == "_household" else v)
-                     for k, v in changed.items()}) for pk, changed in payload["updates"]]
-    _apply_updates(updates, user, now)
-    return {"new": len(creates), "updated": len(updates), "households_created": len(new_households)}
+                     for k, v in changed.items()},
+                {("household_id" if k == "_household" else k): v for k, v in prior.items()}, row)
+               for pk, changed, prior, row in payload["updates"]]
+    skipped = report_conflicts(ctx, plan, _apply_updates(updates, user, now))
+    return {"new": len(creates), "updated": len(updates) - skipped, "households_created": len(new_households)}

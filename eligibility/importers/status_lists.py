@@ -15,7 +15,16 @@ from imports.values import header_key, is_blank
 from regions.scoping import area_prefixes
 
 from .. import rules
-from .parsing import _MISSING, RowParser, _apply_updates, _existing, _flag_duplicates, _history_user, _in_area
+from .parsing import (
+    _MISSING,
+    RowParser,
+    _apply_updates,
+    _existing,
+    _flag_duplicates,
+    _history_user,
+    _in_area,
+    report_conflicts,
+)
 from .vocabulary import (
     COMPARED,
     DATE_HELP,
@@ -61,7 +70,7 @@ def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dic
         flagged, ignored = _flag_duplicates(seen, parser, errors, parsed)
         existing = _existing((p[0].number for r, p in parsed.items() if r not in flagged), COMPARED)
         plan = Plan()
-        updates: list[tuple[int, dict]] = []
+        updates: list[tuple[int, dict, dict, int]] = []
         for row, (pid, name, values) in parsed.items():
             if row in flagged:
                 continue
@@ -92,7 +101,7 @@ def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dic
                 plan.unchanged += 1
                 continue
             plan.updated += 1
-            updates.append((stored["id"], changed))
+            updates.append((stored["id"], changed, {k: stored[k] for k in changed}, row))
             if len(plan.changes) < 200:
                 plan.changes.append({
                     "row": row, "who": f"{stored['name']}（{rules.mask_id_number(pid.number)}）",
@@ -108,8 +117,8 @@ def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dic
 
 def commit_status(ctx: Context, plan: Plan) -> dict:
     updates = plan.payload["updates"]
-    _apply_updates(updates, _history_user(ctx), timezone.now())
-    return {"new": 0, "updated": len(updates)}
+    skipped = report_conflicts(ctx, plan, _apply_updates(updates, _history_user(ctx), timezone.now()))
+    return {"new": 0, "updated": len(updates) - skipped}
 
 
 def _not_future(parser: RowParser, row: int, rec: dict, key: str, value: Any, errors: list[RowError]) -> bool:

@@ -52,7 +52,7 @@ def test_the_admin_import_is_scoped_an_outside_id_is_an_error_and_nothing_is_wri
     result = response.context["result"]
     assert result.has_validation_errors() and response.context.get("confirm_form") is None
     html = response.content.decode()
-    assert "管辖区域以外登记" in html
+    assert "该身份证号码无法在您的辖区导入" in html and "管辖区域以外登记" not in html
     far_elder.refresh_from_db()
     assert far_elder.name == "赵德胜" and Elder.objects.count() == 1
 

@@ -20,7 +20,10 @@ from imports.models import ImportBatch
 from imports.registry import Column, Context, ImporterKind, Plan, RowError
 from imports.values import cell_text
 
-from .helpers import error_rows, validate, xlsx
+from imports.reading import FileRejected
+from tests.conftest import VILLAGE
+
+from .helpers import error_rows, import_now, new_id, validate, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +150,31 @@ def test_the_command_line_exits_with_the_refusal_and_saves_its_error_workbook(of
     assert set(ImportBatch.objects.values_list("status", flat=True)) == {"failed"}  # none left 待校验
     assert _written() == []
     assert AuditEvent.objects.filter(event="imports.batch_commit", outcome="refused").count() == 1  # not the dry run
+
+
+@pytest.mark.parametrize("encoding, separator", [("utf-16", "\t"), ("utf-16-be", "\t"), ("utf-16-le", ",")])
+def test_a_utf16_csv_saved_as_excel_unicode_text_is_read(county_admin, tmp_path, encoding, separator):
+    """Excel's 「Unicode 文本」 is UTF-16 with a byte-order mark, tab-separated; it used to be refused
+    as 「这不是电子表格文件」. Written here by Python's own codecs (BOM first for the explicit byte orders)."""
+    import codecs
+
+    from eligibility.models import Elder
+
+    number = new_id()
+    text = "\r\n".join(separator.join(row) for row in [
+        ["身份证号码", "姓名", "户号", "村(社区)"], [number, "张三", "H1", VILLAGE]]) + "\r\n"
+    bom = {"utf-16": b"", "utf-16-be": codecs.BOM_UTF16_BE, "utf-16-le": codecs.BOM_UTF16_LE}[encoding]
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(bom + text.encode(encoding))
+    batch = import_now(county_admin, path)
+    assert batch.status == ImportBatch.Status.DONE and batch.counts["new"] == 1
+    assert Elder.objects.get(id_number=number).name == "张三"
+
+
+def test_a_file_with_nul_bytes_and_no_bom_says_how_to_save_it(tmp_path):
+    from imports.reading import check_file
+
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"\x01\x00\x02\x00" * 100)
+    with pytest.raises(FileRejected, match="Unicode 文本"):
+        check_file(path, "x.bin")

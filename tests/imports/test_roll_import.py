@@ -225,7 +225,7 @@ def test_an_officer_cannot_import_into_the_neighbour_township_nor_overwrite_its_
     assert batch.counts == {"new": 0, "updated": 0, "unchanged": 0, "error": 2}
     reasons = {r[0]: r[3] for r in error_rows(batch)}
     assert "不在您的管辖区域内" in reasons[2]
-    assert "管辖区域以外登记" in reasons[3]
+    assert reasons[3] == "该身份证号码无法在您的辖区导入，请联系县级管理员"
     neighbour_elder.refresh_from_db()
     assert neighbour_elder.name == "李建国" and neighbour_elder.region_code == NEIGHBOUR_VILLAGE
     assert Elder.objects.count() == 1
@@ -240,3 +240,19 @@ def test_a_village_name_that_exists_twice_in_the_area_needs_its_township(county_
     twice = sorted(alias for alias, entries in villages.by_name.items() if len(entries) > 1 and "/" not in alias)
     for alias in twice[:1]:  # where a county repeats a name, the bare name is refused as ambiguous
         assert "重名" in villages.resolve(alias)
+
+
+def test_attack_roll_import_cannot_probe_who_is_registered_in_another_area(officer, neighbour_elder, tmp_path):
+    """The message for an ID registered outside the clerk's area says nothing about where (or that)
+    it is registered; the real reason is in the audit log, once per file."""
+    from audit.models import AuditEvent
+
+    rows = [[neighbour_elder.id_number, "试探", "H1", VILLAGE]]
+    batch = validate(officer, roll(tmp_path, rows))
+    (reason,) = [r[3] for r in error_rows(batch)]
+    assert reason == "该身份证号码无法在您的辖区导入，请联系县级管理员"
+    assert "登记" not in reason and "以外" not in reason and "其他" not in reason
+    event = AuditEvent.objects.get(event="imports.roll_foreign_ids_refused")
+    assert event.outcome == "refused" and event.detail["count"] == 1
+    assert event.detail["rows"][0]["region_code"] == NEIGHBOUR_VILLAGE
+    assert neighbour_elder.id_number not in str(event.detail)  # masked even there

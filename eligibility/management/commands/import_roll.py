@@ -13,6 +13,7 @@ import shutil
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from imports import services
 from imports.models import ImportBatch
@@ -44,8 +45,10 @@ class Command(BaseCommand):
             )
         except FileNotFoundError:
             raise CommandError(f"文件不存在：{options['file']}") from None
-        except (FileRejected, PermissionDenied) as exc:
+        except (FileRejected, PermissionDenied, services.ImportFailed) as exc:
             raise CommandError(str(exc)) from None
+        except DatabaseError as exc:  # before the batch existed (or while keeping the file)
+            raise CommandError(services.DATABASE_MESSAGE.format(name=type(exc).__name__)) from None
         if options["error_report"] and batch.error_report:
             with batch.error_report.open("rb") as src, open(options["error_report"], "wb") as dst:
                 shutil.copyfileobj(src, dst)
