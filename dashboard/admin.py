@@ -1,13 +1,13 @@
 from django.contrib import admin
 
-from regions.admin_mixins import ScopedAdminMixin
+from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
 from regions.scoping import area_prefixes
 
 from .models import IndicatorTarget, WorkforceCount
 
 
 @admin.register(IndicatorTarget)
-class IndicatorTargetAdmin(admin.ModelAdmin):
+class IndicatorTargetAdmin(AdminRulesMixin, admin.ModelAdmin):
     """The seeds' targets as data: a county changes a target by decree here, never in code."""
 
     list_display = ("indicator", "jurisdiction_name", "jurisdiction_prefix", "target", "deadline", "source")
