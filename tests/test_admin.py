@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from eligibility.models import Elder
@@ -253,3 +253,30 @@ def test_attack_sweep_run_list_of_another_county_is_hidden(client, county_admin,
     assert reverse("admin:eligibility_sweeprun_change", args=[ours.pk]) in html
     assert reverse("admin:eligibility_sweeprun_change", args=[theirs.pk]) not in html
     assert client.get(reverse("admin:eligibility_sweeprun_change", args=[theirs.pk])).status_code == 404
+
+
+def test_attack_auditor_reads_the_bank_account_of_a_payroll_line_in_the_admin(client, auditor, request):
+    from tests.payouts.helpers import matrix_lines
+
+    line, _ = matrix_lines(request)
+    assert line.bank_account
+    auditor.user_permissions.add(*Permission.objects.filter(codename="view_payrollline"))
+    _staff(auditor)
+    auditor = type(auditor).objects.get(pk=auditor.pk)
+    client.force_login(auditor)
+    response = client.get(reverse("admin:payouts_payrollline_change", args=[line.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert line.bank_account not in html and line.bank_account[-4:] in html
+
+
+def test_attack_auditor_reads_the_original_upload_or_its_preview_in_the_admin(client, auditor, settings, tmp_path):
+    from tests.imports.helpers import matrix_batches
+
+    batch, _ = matrix_batches(settings, tmp_path)
+    _staff(auditor)
+    client.force_login(auditor)
+    response = client.get(reverse("admin:imports_importbatch_change", args=[batch.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert batch.file.name not in html and "预览" not in html
