@@ -18,7 +18,7 @@ from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdmin, Us
 
 from audit.services import record
 from regions import roles
-from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
+from regions.admin_mixins import ScopedAdminMixin
 from regions.models import Region, StaffAssignment
 from regions.scoping import area_prefixes, code_in_area, prefix_q
 
@@ -185,7 +185,7 @@ class PriorityRuleForm(forms.ModelForm):
 
 
 @admin.register(PriorityRule)
-class PriorityRuleAdmin(AdminRulesMixin, admin.ModelAdmin):
+class PriorityRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Priority rules are per area. A county administrator sees the defaults (no jurisdiction) and the
     province's and city's rows over their area read-only, and adds, changes and deletes only the rows
     of their own area; a row of theirs with a default's tier replaces that tier for their facilities.
@@ -197,8 +197,7 @@ class PriorityRuleAdmin(AdminRulesMixin, admin.ModelAdmin):
     list_filter = ("active",)
     list_select_related = ("jurisdiction",)
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
+    def scope_queryset(self, request, qs):
         prefixes = area_prefixes(request.user)
         if prefixes is None:
             return qs

@@ -156,8 +156,13 @@ class ScopedAdminMixin(AdminRulesMixin):
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if isinstance(qs, ScopedQuerySet):
-            return qs.visible_to(request.user)
+            return self.scope_queryset(request, qs)
         return qs  # pragma: no cover - guarded by the meta-test on scoped models
+
+    def scope_queryset(self, request, qs: ScopedQuerySet):
+        """The area's rows. An admin that also shows shared rows above the area (defaults, a
+        province's rules), read-only, widens this — never narrows it to nothing less than the area."""
+        return qs.visible_to(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.remote_field.model
