@@ -113,6 +113,7 @@ class HouseholdAdmin(ScopedImportExportMixin, ReadOnlyHistoryMixin, ScopedAdminM
     search_fields = ("household_number", "head_name", "region__name", "region_code")
     autocomplete_fields = ("region",)
     list_select_related = ("region",)
+    ordering = ("household_number", "pk")  # a stable order for the autocomplete's pages too
     show_full_result_count = False
 
 
