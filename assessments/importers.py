@@ -1,6 +1,6 @@
 """Importer kind ``assessments`` (历史评估结果): past ability-assessment results from a spreadsheet.
 
-Columns: 身份证号码*, 评估日期*, 标准版本*, 评估等级*, 评估机构. A result is level-only (DOMAIN.md §1.2:
+Columns: 身份证号码*, 评估日期*, 标准版本*, 评估等级*, 评估机构. A result is level-only (docs/domain.md §1.2:
 scores are never converted between GB/T 42195-2022 and MZ/T 039-2013), so an imported row becomes an
 *approved* Assessment with ``source = imported``, no answers and no scores, approved by the importing
 user, with the next due date from the county's interval.

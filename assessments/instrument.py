@@ -1,10 +1,10 @@
 """The GB/T 42195-2022 instrument (老年人能力评估规范, 附录B) as data.
 
-Four first-level indicators, 26 items, each option's text and score (DOMAIN.md §1.1). The data
+Four first-level indicators, 26 items, each option's text and score (docs/domain.md §1.1). The data
 migration ``0002_instrument`` and the ``post_migrate`` hook (tests flush the database) both call
 ``load_instrument``; the form, the scoring and the printout read the tables it fills.
 
-Texts marked ``# summarised`` are short Chinese descriptors written from DOMAIN.md's summary
+Texts marked ``# summarised`` are short Chinese descriptors written from docs/domain.md's summary
 ("graded descriptors", "frequency-graded") because the full wording of the standard was not at
 hand; replace them with the published text when a copy of the standard is available. The scores
 and their ranges are the standard's and are not summarised.
@@ -16,7 +16,7 @@ from typing import Any
 
 GBT_42195_2022 = "GB/T 42195-2022"
 
-# The standard 5-step assistance scale (DOMAIN.md §1.1 "STD").
+# The standard 5-step assistance scale (docs/domain.md §1.1 "STD").
 STD = (
     (4, "独立完成"),
     (3, "在他人指导或提示下完成"),

@@ -20,7 +20,7 @@ from . import rules
 
 class Standard(models.TextChoices):
     GBT_42195_2022 = rules.GBT_42195_2022, "GB/T 42195-2022《老年人能力评估规范》"
-    # Results imported from older records: level only, never converted from scores (DOMAIN.md §1.2).
+    # Results imported from older records: level only, never converted from scores (docs/domain.md §1.2).
     MZT_039_2013 = rules.MZT_039_2013, "MZ/T 039-2013《老年人能力评估》"
 
 

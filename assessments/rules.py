@@ -1,4 +1,4 @@
-"""Scoring and levels of GB/T 42195-2022 as pure functions (no ORM). DOMAIN.md §1.1.
+"""Scoring and levels of GB/T 42195-2022 as pure functions (no ORM). docs/domain.md §1.1.
 
 total → preliminary level (初步等级) by the bands below, then the level-adjustment rules (能力等级
 变更依据, report section C.4) → final level (最终等级, C.5) with the reasons that applied.
@@ -177,7 +177,7 @@ class AdjustmentRule:
         raise ValueError(self.code)  # pragma: no cover - a table entry without a condition
 
 
-# Versioned rule table (DOMAIN.md §1.1 "keep the rule in a versioned rule table"). The version in
+# Versioned rule table (docs/domain.md §1.1: the open points make the rules a versioned table). The version in
 # force is stored with every assessment, so a later change never rewrites an old result.
 # Open point kept visible: a copy of the B.3.9 note says coma → 重度; C.4 says 完全失能 (used here).
 ADJUSTMENT_RULES: dict[str, tuple[AdjustmentRule, ...]] = {

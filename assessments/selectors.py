@@ -61,8 +61,8 @@ def _ancestor_codes(region_code: str) -> list[str]:
 
 
 def assessors_for(region_code: str) -> QuerySet:
-    """Active users holding the assessor role in an area that contains this code."""
-    assignments = StaffAssignment.objects.filter(
+    """Active users holding an active (approved) assessor grant in an area that contains this code."""
+    assignments = StaffAssignment.objects.active().filter(
         region_code__in=_ancestor_codes(region_code), role__name=roles.ASSESSOR, user=OuterRef("pk")
     )
     return (

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.services import record
 from eligibility.models import Elder
 from eligibility.services import elder_set_ability_level
+from regions.governance import four_eyes_refusal
 from regions.scoping import code_in_area
 
 from . import rules, selectors
@@ -163,12 +164,43 @@ def assessment_submit(*, actor: Any, assessment: Assessment, today: dt.date | No
     return assessment
 
 
+PARTICIPANT_EVENTS = ("assessments.create", "assessments.update", "assessments.submit")
+
+
+def assessment_participants(assessment: Assessment) -> set[int]:
+    """Everyone whose work the review checks: the clerk who entered it, both assessors, and whoever
+    edited or submitted it — from the audit log (every service writes one event) and from the
+    record's history (kept as long as the record). A reviewer's own return to draft
+    (submitted → draft) and the approval are the review, not the work, and do not count."""
+    from audit.models import AuditEvent
+
+    people = {assessment.created_by_id, assessment.assessor_1_id, assessment.assessor_2_id}
+    people |= set(
+        AuditEvent.objects.filter(
+            object_type="assessments.assessment", object_id=str(assessment.pk), event__in=PARTICIPANT_EVENTS
+        ).values_list("user_id", flat=True)
+    )
+    previous = None
+    for status, user_id in assessment.history.order_by("history_id").values_list("status", "history_user_id"):
+        is_return = previous == Status.SUBMITTED and status == Status.DRAFT
+        if status in (Status.DRAFT, Status.SUBMITTED) and not is_return:
+            people.add(user_id)
+        previous = status
+    people.discard(None)
+    return people
+
+
 def _check_reviewer(actor: Any, assessment: Assessment) -> None:
     if not actor.has_perm(APPROVE_PERMISSION):
         raise PermissionDenied("您的角色无权审核能力评估")
     _check_area(actor, assessment.region_code)
     if actor.pk in {assessment.assessor_1_id, assessment.assessor_2_id, assessment.created_by_id}:
         raise ValidationError({"approved_by": "不能审核自己参与或录入的评估：审核人须与评估员、录入人不同"})
+    # Four eyes that one person cannot satisfy: not an editor or the submitter either, and not
+    # someone whose role or account one of them gave recently (regions.governance).
+    reason = four_eyes_refusal(approver=actor, participant_ids=assessment_participants(assessment))
+    if reason:
+        raise ValidationError({"approved_by": reason})
 
 
 @transaction.atomic

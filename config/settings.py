@@ -32,7 +32,7 @@ INSTALLED_APPS = [
     "axes",
     "import_export",
     "django_celery_beat",
-    # our apps, in dependency order (ARCHITECTURE.md): base apps first
+    # our apps, in dependency order (docs/architecture.md, Layering): base apps first
     "regions",
     "audit",
     "imports",

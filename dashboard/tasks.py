@@ -1,4 +1,4 @@
-"""Celery tasks of the dashboard: thin and idempotent (ARCHITECTURE.md, "Tasks are thin")."""
+"""Celery tasks of the dashboard: thin and idempotent (docs/contributing.md rule 6, "Tasks are thin")."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ class EconomicStatus(models.TextChoices):
     HARDSHIP = "hardship", "支出型困难"
 
 
-# 经济困难 = any of these unless a county narrows it (POLICY-LISTS.md conventions).
+# 经济困难 = any of these unless a county narrows it (docs/domain.md §10, conventions).
 ECONOMICALLY_DIFFICULT = (
     EconomicStatus.DIBAO,
     EconomicStatus.DIBAO_EDGE,
@@ -77,7 +77,7 @@ class VeteranCategory(models.TextChoices):
 
 
 class AbilityLevel(models.IntegerChoices):
-    """GB/T 42195-2022 levels (DOMAIN.md §1.1); set by approved assessments."""
+    """GB/T 42195-2022 levels (docs/domain.md §1.1); set by approved assessments."""
 
     INTACT = 0, "能力完好"
     MILD = 1, "轻度失能"

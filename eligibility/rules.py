@@ -1,6 +1,6 @@
 """Pure rules about people: ID numbers (GB 11643-1999), ages, masking, phone numbers. No ORM.
 
-Sources: DOMAIN.md §2 (layout, ISO 7064 MOD 11-2 check character, 15-digit upgrade).
+Sources: docs/domain.md §2 (layout, ISO 7064 MOD 11-2 check character, 15-digit upgrade).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def birth_date_bounds_for_age(min_age: int | None, max_age: int | None, on: dt.d
 
 
 def mask_id_number(number: str) -> str:
-    """610403199001011234 → 610403********1234 (first 6 and last 4, DOMAIN.md §8)."""
+    """610403199001011234 → 610403********1234 (first 6 and last 4, docs/domain.md §8)."""
     if not number:
         return ""
     if len(number) <= 10:

@@ -1,4 +1,4 @@
-"""Celery tasks of the policy engine: thin, idempotent, one county per task (ARCHITECTURE.md Flow 3)."""
+"""Celery tasks of the policy engine: thin, idempotent, one county per task (docs/architecture.md Flow 3)."""
 
 from __future__ import annotations
 

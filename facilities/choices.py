@@ -14,7 +14,7 @@ class FacilityKind(models.TextChoices):
     OTHER = "other", "其他"
 
 
-# Kinds graded under GB/T 37276-2018《养老机构等级划分与评定》 (DOMAIN.md §5); the others take stars.
+# Kinds graded under GB/T 37276-2018《养老机构等级划分与评定》 (docs/domain.md §5); the others take stars.
 GRADED_KINDS = (FacilityKind.INSTITUTION, FacilityKind.TEKUN, FacilityKind.GLORY_HOME, FacilityKind.REGIONAL_CENTRE)
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-# GB/T 37276-2018: a grade is valid 3 years (DOMAIN.md §5). Star ratings default to the same.
+# GB/T 37276-2018: a grade is valid 3 years (docs/domain.md §5). Star ratings default to the same.
 RATING_VALID_YEARS = 3
 # A rating is flagged "即将到期" this many days before it expires, time to apply for review.
 EXPIRING_WITHIN_DAYS = 90

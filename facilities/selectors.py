@@ -1,6 +1,6 @@
 """Read queries shared by views, exports and the demo. Every staff read goes through facilities_for().
 
-Two doors, one selector (ARCHITECTURE.md "The scoping rule"):
+Two doors, one selector (docs/architecture.md "The scoping rule"):
 - area staff (county admin, township officer, auditor) see facilities inside their area, through
   `.visible_to(user)`, when their role holds the model permission `facilities.view_facility`;
 - a facility manager (机构管理员) holds no area-wide facility permission; the county administrator

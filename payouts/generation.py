@@ -41,7 +41,7 @@ PAID_KINDS = [PayrollLine.Kind.NORMAL, PayrollLine.Kind.ARREARS]
 
 def max_arrears_months() -> int:
     """补发 at most this many months back (settings.PAYOUTS_MAX_ARREARS_MONTHS, default 24;
-    DOMAIN.md §6 notes the 24-month figure is unconfirmed, hence a setting)."""
+    docs/domain.md §6 notes the 24-month figure is unconfirmed, hence a setting)."""
     return int(getattr(settings, "PAYOUTS_MAX_ARREARS_MONTHS", 24))
 
 
@@ -325,7 +325,7 @@ def bank_account_ok_q(field: str) -> Q:
 
 
 def insert_checks(run: PayrollRun) -> dict[str, int]:
-    """The pre-approval checks (QUALITY.md; issue 8 §3), one set-based INSERT each."""
+    """The pre-approval checks (docs/contributing.md; issue 8 §3), one set-based INSERT each."""
     lines = PayrollLine.objects.filter(run=run)
     paying = lines.exclude(kind=PayrollLine.Kind.RECOVERY)
     factor = amount_change_factor()

@@ -1,8 +1,8 @@
-"""Monthly payroll (补贴发放, ARCHITECTURE.md Flow 6): runs, their lines, checks and transitions.
+"""Monthly payroll (补贴发放, docs/architecture.md Flow 6): runs, their lines, checks and transitions.
 
 The one guarantee that matters most lives in the database: a ``PayrollLine`` is unique on
 (elder, benefit, period, kind) across *all* runs, so regenerating a draft, two generations at once
-or a rerun after a crash can never create a second payment (QUALITY.md "Nothing paid twice").
+or a rerun after a crash can never create a second payment (docs/contributing.md "Nothing paid twice").
 """
 
 from __future__ import annotations

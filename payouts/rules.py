@@ -1,6 +1,6 @@
 """Pure rules of the payroll: the state machine, account plausibility, neutralising spreadsheet cells.
 
-No ORM here (STYLE.md rule 3); hypothesis-tested in tests/payouts/test_rules.py.
+No ORM here (docs/contributing.md rule 3); hypothesis-tested in tests/payouts/test_rules.py.
 """
 
 from __future__ import annotations

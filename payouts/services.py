@@ -1,6 +1,6 @@
 """Everything that changes a payroll: generate, submit, return, acknowledge checks, approve, export,
 reconcile, close. Keyword-only, atomic, audited; a refusal is a ``ValidationError`` and changes
-nothing (STYLE.md 6a)."""
+nothing (docs/contributing.md rule 6a)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from audit.services import record
 from eligibility.models import Benefit
 from eligibility.policy import periods
 from eligibility.policy.locks import lock_key
+from regions.governance import four_eyes_refusal
 from regions.models import Region
 from regions.scoping import code_in_area
 
@@ -255,6 +256,13 @@ def payroll_approve(*, actor: Any, run: PayrollRun, note: str = "") -> PayrollRu
         _require(actor, run, rules.APPROVED)
         if not rules.four_eyes_ok(run.submitted_by_id, actor.pk):
             raise ValidationError("不能审核本人提交的批次（双人复核）")
+        # Nor anyone who generated or submitted it (a reviewer's 退回 is review, not work), nor
+        # someone whose role or account one of them gave in the last 30 days (regions.governance).
+        makers = set(run.transitions.exclude(from_status=rules.SUBMITTED).filter(
+            to_status__in=(rules.DRAFT, rules.SUBMITTED)).values_list("user_id", flat=True))
+        refusal = four_eyes_refusal(approver=actor, participant_ids=makers | {run.created_by_id, run.submitted_by_id})
+        if refusal:
+            raise ValidationError(refusal)
         open_n = run.checks.filter(acknowledged_by__isnull=True).count()
         if open_n:
             raise ValidationError(f"还有{open_n}项审核前检查未确认")

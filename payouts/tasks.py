@@ -1,4 +1,4 @@
-"""Celery tasks of the payroll: thin, idempotent (ARCHITECTURE.md Flow 6)."""
+"""Celery tasks of the payroll: thin, idempotent (docs/architecture.md Flow 6)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,9 @@ class RegionsConfig(AppConfig):
     verbose_name = "行政区划与人员辖区"
 
     def ready(self) -> None:
+        from . import account_audit
         from .roles import sync_role_permissions
+
+        account_audit.connect()
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="regions.sync_role_permissions")

@@ -73,8 +73,24 @@ class Region(models.Model):
         return " / ".join(names)
 
 
+class StaffAssignmentQuerySet(ScopedQuerySet):
+    def active(self) -> StaffAssignmentQuerySet:
+        """Grants in force. A pending grant (awaiting a second administrator) gives nothing."""
+        return self.filter(status=StaffAssignment.Status.ACTIVE)
+
+    def pending(self) -> StaffAssignmentQuerySet:
+        return self.filter(status=StaffAssignment.Status.PENDING)
+
+
 class StaffAssignment(models.Model):
-    """A staff member's area and role. Scope = union of the prefixes of all their assignments."""
+    """A staff member's area and role. Scope = union of the prefixes of all their ACTIVE assignments.
+
+    A grant of a role that takes part in a four-eyes step is created PENDING by one administrator
+    and becomes ACTIVE only when a second administrator approves it (regions.services)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待批准"
+        ACTIVE = "active", "已生效"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="assignments"
@@ -83,19 +99,39 @@ class StaffAssignment(models.Model):
     region_code = RegionCodeField("辖区代码", editable=False)
     role = models.ForeignKey(Group, verbose_name="角色", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("分配时间", auto_now_add=True)
+    # Bootstrap rows (demo, fixtures, data loads) are active with no granter: the default keeps them so.
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="授予人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="批准人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField("生效时间", null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = StaffAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "人员辖区分配"
         verbose_name_plural = "人员辖区分配"
         constraints = [
             models.UniqueConstraint(fields=["user", "region", "role"], name="staffassignment_unique"),
+            # Nobody grants or approves a role for themselves; the approver is a second person.
+            models.CheckConstraint(
+                condition=(models.Q(granted_by__isnull=True) | ~models.Q(granted_by=models.F("user")))
+                & (models.Q(approved_by__isnull=True) | ~models.Q(approved_by=models.F("user")))
+                & (models.Q(approved_by__isnull=True) | models.Q(granted_by__isnull=True)
+                   | ~models.Q(approved_by=models.F("granted_by"))),
+                name="staffassignment_not_self_granted",
+            ),
         ]
         indexes = [models.Index(fields=["region_code"], name="staffassignment_area")]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.role.name} · {self.region.name}"
+        pending = "（待批准）" if self.status == self.Status.PENDING else ""
+        return f"{self.user} · {self.role.name} · {self.region.name}{pending}"
 
     def save(self, *args, **kwargs):
         self.region_code = self.region.code

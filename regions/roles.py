@@ -197,3 +197,38 @@ def sync_role_permissions(**kwargs) -> None:
         ).select_related("content_type")
         found = [p for p in existing if (p.content_type.app_label, p.codename) in wanted]
         group.permissions.add(*found)
+
+
+# Who may grant which roles (superusers aside: the system operator grants any role). Data, not code:
+# a county administrator grants only roles below their own, inside the area of that assignment
+# (regions.services.grant_refusal). Nobody grants the role they grant with, so one county
+# administrator can never make another — that takes the system operator.
+GRANT_RIGHTS: dict[str, tuple[str, ...]] = {
+    COUNTY_ADMIN: (TOWNSHIP_OFFICER, VILLAGE_WORKER, ASSESSOR, FINANCE_REVIEWER, FACILITY_MANAGER, AUDITOR),
+}
+
+# Actions on an object that a four-eyes step governs: whoever may make, change, submit or approve
+# an object whose model has an ``approve_*`` permission takes part in a four-eyes step.
+FOUR_EYES_ACTIONS = ("approve", "add", "change", "submit")
+
+
+def four_eyes_role_names() -> set[str]:
+    """The roles whose grant needs a second administrator, derived from the groups' permissions in
+    the database (an administrator who adds an approve_* permission to a group makes it one) and
+    from GRANT_RIGHTS (a role that grants roles is one too)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    approved_models = Permission.objects.filter(codename__startswith="approve_").values("content_type")
+    action_q = Q()
+    for action in FOUR_EYES_ACTIONS:
+        action_q |= Q(permissions__codename__startswith=f"{action}_")
+    names = set(
+        Group.objects.filter(name__in=ROLE_NAMES)
+        .filter(action_q, permissions__content_type__in=approved_models)
+        .values_list("name", flat=True)
+    )
+    return names | set(GRANT_RIGHTS)
+
+# Roles whose holders work in the admin site: the grant gives ``is_staff`` (regions.services.sync_user_roles).
+ADMIN_ROLES = tuple(GRANT_RIGHTS)

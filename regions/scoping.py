@@ -33,7 +33,9 @@ def minimal_prefixes(prefixes: list[str]) -> list[str]:
 
 
 def area_prefixes(user: AbstractBaseUser | AnonymousUser | None) -> list[str] | None:
-    """The code prefixes a user may see; ``None`` means unrestricted (superuser), [] means nothing."""
+    """The code prefixes a user may see; ``None`` means unrestricted (superuser), [] means nothing.
+
+    Only active grants count: a grant awaiting its second administrator gives no area."""
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     if user.is_superuser:
@@ -43,7 +45,7 @@ def area_prefixes(user: AbstractBaseUser | AnonymousUser | None) -> list[str] | 
         return list(cached)
     from .models import StaffAssignment  # local: models import this module
 
-    rows = StaffAssignment.objects.filter(user_id=user.pk).values_list("region__code", "region__level")
+    rows = StaffAssignment.objects.active().filter(user_id=user.pk).values_list("region__code", "region__level")
     prefixes = minimal_prefixes([prefix_for(code, level) for code, level in rows])
     try:
         setattr(user, _CACHE_ATTR, tuple(prefixes))

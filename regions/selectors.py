@@ -22,7 +22,7 @@ def area_roots(user: Any) -> list[Region]:
     prefixes = area_prefixes(user)
     if prefixes is None:
         return list(Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"))
-    codes = StaffAssignment.objects.filter(user_id=user.pk).values_list("region__code", flat=True)
+    codes = StaffAssignment.objects.active().filter(user_id=user.pk).values_list("region__code", flat=True)
     roots = [r for r in Region.objects.filter(code__in=list(codes)).order_by("code") if r.prefix in prefixes]
     return roots
 

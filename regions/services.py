@@ -7,14 +7,18 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from audit.services import record
 
+from . import roles
 from .models import Region, StaffAssignment
-from .rules import LEVEL_PREFIX_LENGTH, LEVELS
+from .rules import LEVEL_PREFIX_LENGTH, LEVELS, prefix_for
 from .scoping import forget_area_cache
 
 REQUIRED_COLUMNS = ("code", "name", "level", "parent_code")
@@ -203,31 +207,197 @@ def load_regions_file(*, path: Path, default_valid_from: dt.date | None = None, 
     return load_regions(raw=Path(path).read_bytes(), default_valid_from=default_valid_from, actor=actor)
 
 
+# ---------------------------------------------------------------------------------------------
+# Role administration (授权). Who may grant what is data: roles.GRANT_RIGHTS. A grant of a
+# four-eyes role (roles.four_eyes_role_names) is PENDING until a second administrator approves it.
+
+
+def grant_scopes(actor: Any) -> list[tuple[str, frozenset[str]]]:
+    """(code prefix, roles grantable there) for each active assignment of the actor that grants."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return []
+    scopes = []
+    rows = (
+        StaffAssignment.objects.active()
+        .filter(user_id=actor.pk, role__name__in=list(roles.GRANT_RIGHTS))
+        .values_list("region__code", "region__level", "role__name")
+    )
+    for code, level, role_name in rows:
+        scopes.append((prefix_for(code, level), frozenset(roles.GRANT_RIGHTS[role_name])))
+    return scopes
+
+
+def _may_grant_here(scopes: list[tuple[str, frozenset[str]]], region_code: str, role_name: str) -> bool:
+    return any(region_code.startswith(prefix) and role_name in grantable for prefix, grantable in scopes)
+
+
+def _user_inside(scopes: list[tuple[str, frozenset[str]]], user: Any) -> bool:
+    """Every assignment of the user (active or pending) lies inside the actor's grant area."""
+    prefixes = [prefix for prefix, _ in scopes]
+    codes = StaffAssignment.objects.filter(user_id=user.pk).values_list("region_code", flat=True)
+    return all(any(code.startswith(p) for p in prefixes) for code in codes)
+
+
+def grant_refusal(*, actor: Any, user: Any, region: Region, role: Group) -> str | None:
+    """Why ``actor`` may not give ``user`` ``role`` in ``region`` (Chinese), or None if they may."""
+    if actor is None:
+        return "授权须由登录的管理员操作"
+    if actor.pk == user.pk:
+        return "不能给自己授予角色"
+    if actor.is_superuser:
+        return None
+    if user.is_superuser:
+        return "不能给系统管理员（超级用户）分配角色"
+    scopes = grant_scopes(actor)
+    if not scopes:
+        return "您的角色无权授予角色"
+    if not any(role.name in grantable for _, grantable in scopes):
+        return f"您无权授予“{role.name}”角色（只能授予低于本人角色的角色）"
+    if not _may_grant_here(scopes, region.code, role.name):
+        return f"辖区“{region.name}”不在您可授权的范围内"
+    if not _user_inside(scopes, user):
+        return f"用户 {user.username} 在您的辖区以外有角色分配，只能由其所在辖区或系统管理员授权"
+    return None
+
+
+def manage_refusal(*, actor: Any, user: Any) -> str | None:
+    """Why ``actor`` may not manage ``user``'s account (password, active flag, name), or None.
+
+    A non-superuser manages only accounts whose every role (active or pending) they could grant
+    themselves, inside their grant area, and never one holding a four-eyes role (财务审核, 评估员,
+    县级管理员, …): resetting such a password would let one person act as two. Nobody manages their
+    own account here (they use 修改密码)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return "请先登录"
+    if actor.is_superuser:
+        return None
+    if actor.pk == user.pk:
+        return "不能在后台修改本人账号；修改本人密码请使用“修改密码”"
+    if user.is_superuser:
+        return "不能修改系统管理员（超级用户）的账号"
+    scopes = grant_scopes(actor)
+    if not scopes:
+        return "您的角色无权管理用户账号"
+    held = list(StaffAssignment.objects.filter(user_id=user.pk).values_list("region_code", "role__name"))
+    sensitive = roles.four_eyes_role_names()
+    for code, role_name in held:
+        if role_name in sensitive:
+            return f"该用户担任“{role_name}”（双人复核角色），其账号只能由系统管理员管理"
+        if not _may_grant_here(scopes, code, role_name):
+            return f"该用户的角色“{role_name}”超出您的授权范围"
+    return None
+
+
+def _grant_detail(assignment: StaffAssignment) -> dict[str, Any]:
+    return {
+        "user": assignment.user.username, "user_id": assignment.user_id, "role": assignment.role.name,
+        "region": assignment.region_code, "status": assignment.status,
+        "granted_by": assignment.granted_by_id, "approved_by": assignment.approved_by_id,
+    }
+
+
 @transaction.atomic
 def staff_assignment_create(*, actor, user, region: Region, role) -> StaffAssignment:
-    """Give a user an area and a role; the user joins the role's group so its permissions apply."""
+    """Give a user an area and a role, governed by roles.GRANT_RIGHTS (see grant_refusal).
+
+    ``actor=None`` is the bootstrap path of commands and fixtures (no request, no person): the grant
+    is active at once. A superuser's grant is active at once (the system operator; any four-eyes
+    step still refuses an approver whose role they granted, regions.governance). A county
+    administrator's grant of a four-eyes role is PENDING until a second administrator approves it."""
+    if actor is not None:
+        # One grant decision per grantee at a time: the rules read the grantee's other assignments.
+        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        reason = grant_refusal(actor=actor, user=user, region=region, role=role)
+        if reason:
+            raise ValidationError(reason)
+        if StaffAssignment.objects.filter(user=user, region=region, role=role).exists():
+            raise ValidationError(f"{user.username} 在“{region.name}”已有“{role.name}”角色（或待批准的授权）")
+    now = timezone.now()
     assignment = StaffAssignment(user=user, region=region, role=role)
     assignment.region_code = region.code
-    try:
-        assignment.full_clean()
-    except ValidationError:
-        raise
+    if actor is not None:
+        assignment.granted_by = actor
+        pending = not actor.is_superuser and role.name in roles.four_eyes_role_names()
+        assignment.status = StaffAssignment.Status.PENDING if pending else StaffAssignment.Status.ACTIVE
+    if assignment.status == StaffAssignment.Status.ACTIVE:
+        assignment.approved_at = now
+    assignment.full_clean()
     assignment.save()
     sync_user_roles(user=user)
-    record(actor=actor, event="regions.assignment_create", obj=assignment, region_code=region.code)
+    record(actor=actor, event="regions.assignment_create", obj=assignment, region_code=region.code,
+           detail=_grant_detail(assignment))
     return assignment
 
 
-def sync_user_roles(*, user) -> None:
-    """Make the user's role groups match their assignments (other groups are left alone)."""
-    from .roles import ROLE_NAMES
+@transaction.atomic
+def staff_assignment_approve(*, actor, assignment: StaffAssignment) -> StaffAssignment:
+    """A second administrator puts a pending grant into force (row lock; checks it is still pending)."""
+    from .governance import four_eyes_refusal
 
-    assigned = set(StaffAssignment.objects.filter(user=user).values_list("role_id", flat=True))
-    role_groups = {g.pk: g for g in user.groups.model.objects.filter(name__in=ROLE_NAMES)}
+    assignment = StaffAssignment.objects.select_for_update().select_related("user", "role", "region").get(
+        pk=assignment.pk
+    )
+    if assignment.status != StaffAssignment.Status.PENDING:
+        raise ValidationError("该授权已生效，无需再次批准")
+    reason = None
+    if actor is None:
+        reason = "批准须由登录的管理员操作"
+    elif actor.pk == assignment.granted_by_id:
+        reason = "不能批准本人提出的授权（须由另一名管理员批准）"
+    elif actor.pk == assignment.user_id:
+        reason = "不能批准给自己的授权"
+    else:
+        reason = grant_refusal(
+            actor=actor, user=assignment.user, region=assignment.region, role=assignment.role,
+        ) or four_eyes_refusal(approver=actor, participant_ids={assignment.granted_by_id})
+    if reason:
+        raise ValidationError(reason)
+    assignment.status = StaffAssignment.Status.ACTIVE
+    assignment.approved_by = actor
+    assignment.approved_at = timezone.now()
+    assignment.save(update_fields=["status", "approved_by", "approved_at"])
+    sync_user_roles(user=assignment.user)
+    record(actor=actor, event="regions.assignment_approve", obj=assignment, detail=_grant_detail(assignment))
+    return assignment
+
+
+@transaction.atomic
+def staff_assignment_revoke(*, actor, assignment: StaffAssignment) -> None:
+    """End a grant (or refuse a pending one): the row goes, the audit event keeps who had what."""
+    assignment = StaffAssignment.objects.select_for_update().select_related("user", "role", "region").get(
+        pk=assignment.pk
+    )
+    if actor is not None and not actor.is_superuser:
+        scopes = grant_scopes(actor)
+        if not _may_grant_here(scopes, assignment.region_code, assignment.role.name):
+            raise ValidationError(f"您无权撤销“{assignment.role.name}”角色在“{assignment.region.name}”的分配")
+    detail = _grant_detail(assignment)
+    user = assignment.user
+    record(actor=actor, event="regions.assignment_revoke", obj=assignment, detail=detail)
+    assignment.delete()
+    sync_user_roles(user=user)
+
+
+def sync_user_roles(*, user) -> None:
+    """Make the user's role groups match their ACTIVE assignments (other groups are left alone).
+
+    ``is_staff`` (admin site access) follows the roles of roles.ADMIN_ROLES: gained with such a role,
+    lost when the last one goes (a superuser keeps it)."""
+    assigned = set(StaffAssignment.objects.active().filter(user=user).values_list("role_id", flat=True))
+    role_groups = {g.pk: g for g in user.groups.model.objects.filter(name__in=roles.ROLE_NAMES)}
     current = set(user.groups.filter(pk__in=role_groups).values_list("pk", flat=True))
     if assigned - current:
         user.groups.add(*(assigned - current))
     stale = (current - assigned) & set(role_groups)
     if stale:
         user.groups.remove(*stale)
+    admin_roles = {pk for pk, g in role_groups.items() if g.name in roles.ADMIN_ROLES}
+    wants_staff = bool(assigned & admin_roles)
+    lost_admin_role = bool(stale & admin_roles)
+    if wants_staff and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    elif lost_admin_role and not wants_staff and user.is_staff and not user.is_superuser:
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
     forget_area_cache(user)

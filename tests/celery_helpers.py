@@ -1,4 +1,4 @@
-"""A real Celery worker for task integration tests (QUALITY.md: no mocks of our own queue)."""
+"""A real Celery worker for task integration tests (docs/contributing.md "Tests": no mocks of our own queue)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from django.db import connection
 
 
 def require_postgres(reason: str = "needs PostgreSQL locks and concurrent transactions; SQLite serialises writers") -> None:
-    """Skip the test on SQLite — with the reason printed, never silently (QUALITY.md)."""
+    """Skip the test on SQLite — with the reason printed, never silently (docs/contributing.md, "Tests")."""
     if connection.vendor != "postgresql":
         print(f"\nSKIP concurrency: {reason}")
         pytest.skip(reason)

@@ -1,4 +1,4 @@
-"""Meta-tests that keep the house rules honest (STYLE.md 10a)."""
+"""Meta-tests that keep the house rules honest (docs/contributing.md rule 10a)."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def test_templates_load_nothing_from_the_internet():
 
 
 def test_rules_services_and_selectors_type_check():
-    """mypy over the pure rules and the service/selector layers (STYLE.md 10a)."""
+    """mypy over the pure rules and the service/selector layers (docs/contributing.md rule 10a)."""
     import subprocess
     import sys
 
@@ -109,3 +109,32 @@ def test_rules_services_and_selectors_type_check():
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The design notes that once lived beside the repository; every citation now points into docs/.
+_OUTSIDE_NOTES = [name + ".md" for name in ("ARCHITECTURE", "DOMAIN", "QUALITY", "STYLE", "POLICY-" + "LISTS")]
+_OUTSIDE_DIR = ".." + "/" + "shared"
+_CHECKED_SUFFIXES = (".py", ".html", ".md", ".txt", ".ini", ".cfg")
+
+
+def _tracked_text_files() -> list[Path]:
+    import subprocess
+
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+        ).stdout.split("\0")
+        paths = [ROOT / name for name in listed if name]
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout (an unpacked release)
+        paths = [p for p in ROOT.rglob("*") if not {".git", ".venv"} & set(p.relative_to(ROOT).parts)]
+    return [p for p in paths if p.is_file() and (p.name == "Makefile" or p.suffix in _CHECKED_SUFFIXES)]
+
+
+def test_no_file_cites_design_notes_outside_the_repository():
+    """A reader of the repository alone must be able to open every file a comment cites (issue 16)."""
+    offenders = []
+    for path in _tracked_text_files():
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if _OUTSIDE_DIR in line or any(name in line for name in _OUTSIDE_NOTES):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+    assert not offenders, "cite docs/architecture.md, docs/domain.md or docs/contributing.md instead:\n" + "\n".join(offenders)

@@ -1,4 +1,4 @@
-"""Excel export of the visit reports, with formula injection neutralised (QUALITY.md)."""
+"""Excel export of the visit reports, with formula injection neutralised (docs/contributing.md, "Security promises")."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from .models import FollowUp, Mode, RiskLevel, VisitorKind
 PEOPLE = [("self", "老人本人"), ("spouse", "配偶"), ("children", "子女"), ("relatives", "其他亲属"),
           ("neighbour", "邻居"), ("cadre", "村(社区)干部")]
 
-# The five content areas of a visit (DOMAIN.md §7, 唐山海港区 2025): quick checklists of findings.
+# The five content areas of a visit (docs/domain.md §7, 唐山海港区 2025): quick checklists of findings.
 CONTENT_AREAS = {
     "health": ("身体健康", [("ok", "精神状态好"), ("ill", "患病/身体不适"), ("mobility", "行动不便"),
                             ("mental", "情绪低落/认知异常"), ("medication", "用药有困难")]),
@@ -81,7 +81,7 @@ class BulkAssignForm(forms.Form):
 
         prefixes = area_prefixes(user)
         villages = Region.objects.filter(level=Region.Level.VILLAGE)
-        staff = StaffAssignment.objects.all()
+        staff = StaffAssignment.objects.active()
         if prefixes is not None:
             if not prefixes:
                 villages, staff = villages.none(), staff.none()

@@ -1,4 +1,4 @@
-"""Visits and care (探访关爱) for elders in special difficulty (DOMAIN.md §7, issue 7).
+"""Visits and care (探访关爱) for elders in special difficulty (docs/domain.md §7, issue 7).
 
 VisitRule (the plan, as data) → Visit (one due visit; laid out nightly) → VisitRecord (what the
 visitor found) → FollowUp (a referral the township must close). Every row stores the elder's
@@ -27,7 +27,7 @@ class Frequency(models.TextChoices):
 
 
 class RiskTier(models.TextChoices):
-    # 北方新报 2022 tiers (DOMAIN.md §7): 高风险 weekly, 重点 monthly, 一般 quarterly
+    # 北方新报 2022 tiers (docs/domain.md §7): 高风险 weekly, 重点 monthly, 一般 quarterly
     HIGH = "high", "高风险"
     KEY = "key", "重点"
     GENERAL = "general", "一般"

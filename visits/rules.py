@@ -1,4 +1,4 @@
-"""Pure date arithmetic of the visit schedule (STYLE.md rule 3: no ORM, hypothesis-tested).
+"""Pure date arithmetic of the visit schedule (docs/contributing.md rule 3: no ORM, hypothesis-tested).
 
 A rule's frequency is "N visits per week / month / quarter". Each period is split into N windows
 of (almost) equal length; a visit is due on the last day of its window, and may be made on any day

@@ -99,7 +99,7 @@ def scope_visits(user: Any, month: dt.date) -> QuerySet:
 
 
 def _rate_by_village(visits: QuerySet, records: QuerySet, month: dt.date) -> dict[str, tuple[int, int]]:
-    """月探访率 = distinct elders visited in the month ÷ elders in scope (DOMAIN.md §7); a visit counts
+    """月探访率 = distinct elders visited in the month ÷ elders in scope (docs/domain.md §7); a visit counts
     only for an elder who is in the month's scope. ``visits`` and ``records`` are already limited to
     the area (a user's, or a batch job's prefix)."""
     first, last = _month_bounds(month)

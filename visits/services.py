@@ -1,5 +1,5 @@
 """State changes of visits and care (探访关爱). One function per use case, keyword-only, atomic,
-each writes its audit row (STYLE.md rules 6 and 6a)."""
+each writes its audit row (docs/contributing.md rules 6 and 6a)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The seeds' indicator targets as data (editable in the admin: 指标目标值).
 
 Each row cites its clause; the national nursing-bed share is the national 14th five-year plan's
-figure (not in ../shared/seeds; the brief's ≥ 55 %).
+figure (not in the local policy documents; ≥ 55 %, docs/domain.md §5).
 """
 
 import datetime as dt

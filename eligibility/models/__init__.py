@@ -1,4 +1,4 @@
-"""Models of the eligibility app, split by concept (STYLE.md rule 12)."""
+"""Models of the eligibility app, split by concept (docs/contributing.md rule 12)."""
 
 from .registry import Elder, ElderQuerySet, Household
 from .catalogue import Benefit, BenefitRule, PolicyParameter  # noqa: E402,I001

@@ -1,7 +1,7 @@
 """The policy catalogue (服务清单) as data: benefits, their rules and the parameters rules refer to.
 
 A county publishes its list and changes it by decree (动态调整), so criteria and amounts live here,
-edited in the admin, never in code (ARCHITECTURE.md "The policy catalogue"). Criteria use the fixed
+edited in the admin, never in code (docs/architecture.md "Rules as data"). Criteria use the fixed
 vocabulary documented in ``eligibility/policy/vocabulary.py`` and compile to one ``Q``
 (``eligibility/policy/compiler.py``).
 """

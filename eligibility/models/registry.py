@@ -143,7 +143,7 @@ class Elder(models.Model):
         "能力等级", choices=AbilityLevel.choices, null=True, blank=True,
         help_text="由能力评估审核后写入；空表示尚未评估",
     )
-    # Denormalised from the assessments app (ARCHITECTURE.md layering): the next_due_on of the
+    # Denormalised from the assessments app (docs/architecture.md, Layering): the next_due_on of the
     # elder's latest approved GB/T 42195-2022 assessment (assessments.selectors.due_on_subquery),
     # written only through services.elder_set_ability_level and the results import. The sweep's
     # criterion ``assessment_due`` reads it. No index: the sweep evaluates criteria inside one CASE
@@ -171,7 +171,7 @@ class Elder(models.Model):
         verbose_name_plural = "老年人"
         permissions = [("view_full_id_number", "查看完整身份证号码")]
         indexes = [
-            # The staff list: area prefix filter + (village, name) order in one index (ARCHITECTURE.md).
+            # The staff list: area prefix filter + (village, name) order in one index (docs/architecture.md).
             # INCLUDE deceased_on: the list's default "alive" filter and its count become index-only
             # scans (measured on 1M elders: count 95 → 12 ms; bench/README.md). PostgreSQL only.
             models.Index(fields=["region_code", "name", "id"], include=["deceased_on"], name="elder_area_name"),

@@ -174,7 +174,7 @@ def applicable_rules(
     rules: list[BenefitRule] | None = None,
 ) -> list[AppliedRule]:
     """The rules of a benefit in force for a county and month, in decision order: the most local
-    jurisdiction first, inside it the highest amount (ARCHITECTURE.md). A rule whose parameter is
+    jurisdiction first, inside it the highest amount (docs/architecture.md). A rule whose parameter is
     missing is left out and reported in ``problems``."""
     out: list[AppliedRule] = []
     for rule in rules if rules is not None else rules_in_force(benefit, county_code, period):

@@ -1,4 +1,4 @@
-"""Rule compiler: a rule's criteria → one Django ``Q`` over ``Elder`` (STYLE.md rule 3: pure, no writes).
+"""Rule compiler: a rule's criteria → one Django ``Q`` over ``Elder`` (docs/contributing.md rule 3: pure, no writes).
 
 Age bands become birth-date ranges (``rules.birth_date_bounds_for_age``), so every criterion is an
 index-friendly comparison on a column and the sweep stays set-based. ``reference.py`` evaluates the

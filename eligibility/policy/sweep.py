@@ -1,4 +1,4 @@
-"""The nightly re-eligibility sweep (服务找人, ARCHITECTURE.md Flow 3).
+"""The nightly re-eligibility sweep (服务找人, docs/architecture.md Flow 3).
 
 For one county and the coming month, a handful of set-based statements:
 

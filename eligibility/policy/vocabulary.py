@@ -1,4 +1,4 @@
-"""The fixed criteria vocabulary of a BenefitRule (ARCHITECTURE.md "The policy catalogue").
+"""The fixed criteria vocabulary of a BenefitRule (docs/architecture.md "Rules as data").
 
 A rule's ``criteria`` is a JSON object; every key below is optional and all present keys must hold
 (a conjunction). Anything else is refused with a reason a county administrator can act on.

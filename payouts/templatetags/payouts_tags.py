@@ -1,4 +1,4 @@
-"""So the elder page can show payments without eligibility importing payouts (ARCHITECTURE.md)."""
+"""So the elder page can show payments without eligibility importing payouts (docs/architecture.md, Layering)."""
 
 from __future__ import annotations
 

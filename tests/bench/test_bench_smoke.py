@@ -1,4 +1,4 @@
-"""The benchmark harness at tiny scale, so it cannot rot between real runs (QUALITY.md, "Benchmarks").
+"""The benchmark harness at tiny scale, so it cannot rot between real runs (docs/contributing.md, "Benchmarks").
 
 Runs against pytest's test database: bulk_create on SQLite, COPY on PostgreSQL.
 """

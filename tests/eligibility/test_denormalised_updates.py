@@ -1,4 +1,4 @@
-"""Services other apps call to keep Elder's denormalised fields current (ARCHITECTURE.md layering)."""
+"""Services other apps call to keep Elder's denormalised fields current (docs/architecture.md, Layering)."""
 
 import datetime as dt
 

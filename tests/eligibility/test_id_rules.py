@@ -340,7 +340,7 @@ def test_a_wrong_phone_number_gets_the_phone_message(typed):
 @PROPERTY
 @given(first17=st.text(alphabet="0123456789", min_size=17, max_size=17))
 def test_the_check_character_agrees_with_the_iso_7064_one_liner(first17):
-    # python-stdnum's formulation of MOD 11-2 (DOMAIN.md §2), independent of the weight table
+    # python-stdnum's formulation of MOD 11-2 (docs/domain.md §2), independent of the weight table
     remainder = (1 - 2 * int(first17, 13)) % 11
 
     assert check_char(first17) == ("X" if remainder == 10 else str(remainder))

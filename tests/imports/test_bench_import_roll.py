@@ -1,4 +1,4 @@
-"""The roll-import benchmark at tiny scale, so it cannot rot (QUALITY.md, "Benchmarks")."""
+"""The roll-import benchmark at tiny scale, so it cannot rot (docs/contributing.md, "Benchmarks")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The payroll benchmark at tiny scale, so it cannot rot (QUALITY.md "Benchmarks"). PostgreSQL only:
+"""The payroll benchmark at tiny scale, so it cannot rot (docs/contributing.md "Benchmarks"). PostgreSQL only:
 its set-based setup and COPY export are PostgreSQL's."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 policy lists and a swept worklist, assessments, visits and facilities.
 
 It lives in `dashboard` because it wires every app together and dashboard is the one app allowed to
-import all the others (ARCHITECTURE.md import direction).
+import all the others (docs/architecture.md, Layering).
 """
 
 import datetime as dt

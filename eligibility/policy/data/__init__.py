@@ -1,4 +1,4 @@
-"""The published lists, read as rules (design/POLICY-LISTS.md). ``LISTS`` maps a name to its data."""
+"""The published lists, read as rules (docs/domain.md §10). ``LISTS`` maps a name to its data."""
 
 from . import linfen, yangling
 

@@ -1,4 +1,4 @@
-"""临汾市基本养老服务清单 (seed 002_dcecfed51c999ef8), the city floor; counties may only go higher.
+"""临汾市基本养老服务清单 (临政办发〔2023〕43号, docs/domain.md §9 P3), the city floor; counties may only go higher.
 
 Amounts the city leaves to its counties are parameters; the county values below are examples (示例值).
 """

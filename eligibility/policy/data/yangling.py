@@ -1,4 +1,4 @@
-"""杨陵区基本养老服务清单 (seed 004_c7f7dbca3554aa03, 2023-12-20), read as in POLICY-LISTS.md."""
+"""杨陵区基本养老服务清单 (docs/domain.md §9 P5, 2023-12-20), read as in docs/domain.md §10."""
 
 import datetime as dt
 
