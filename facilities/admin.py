@@ -1,10 +1,11 @@
 """Admin of the facilities app. County administrators grant facility managers their facilities here.
 
 django-guardian's object-permission pages would let any staff user who may change a facility
-grant object permissions to anyone, themselves included (docs/contributing.md, known traps). Here they are
-open only to superusers and holders of `facilities.grant_facility_manager` (county administrators),
-only for facilities inside their area, only to active users holding the 机构管理员 role *assigned inside the granter's area*
-(never to oneself, never to a group), and only for view/change; every grant is audited.
+grant object permissions to anyone, themselves included (docs/contributing.md, known traps). Here
+they are open only to superusers and holders of `facilities.grant_facility_manager` (county
+administrators), only for facilities inside their area, only to active users holding the 机构管理员
+role *assigned inside the granter's area* (never to oneself, never to a group), and only for
+view/change; every grant is audited.
 """
 
 from __future__ import annotations
