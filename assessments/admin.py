@@ -3,12 +3,12 @@
 
 from django.contrib import admin
 
-from regions.admin_mixins import ScopedAdminMixin
+from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
 
 from .models import Assessment, AssessmentPolicy, Indicator, Item, Option, ReassessmentRequest
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AdminRulesMixin, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

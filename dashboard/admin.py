@@ -1,18 +1,31 @@
 from django.contrib import admin
+from django.db.models import Q
 
-from regions.admin_mixins import ScopedAdminMixin
-from regions.scoping import area_prefixes
+from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
+from regions.scoping import area_prefixes, prefix_q
 
 from .models import IndicatorTarget, WorkforceCount
 
 
 @admin.register(IndicatorTarget)
-class IndicatorTargetAdmin(admin.ModelAdmin):
+class IndicatorTargetAdmin(AdminRulesMixin, admin.ModelAdmin):
     """The seeds' targets as data: a county changes a target by decree here, never in code."""
 
     list_display = ("indicator", "jurisdiction_name", "jurisdiction_prefix", "target", "deadline", "source")
     list_filter = ("indicator",)
     search_fields = ("jurisdiction_name", "jurisdiction_prefix", "source")
+
+    def get_queryset(self, request):
+        """The targets that apply to the area (the national, province's and city's above it) and the
+        area's own; never another county's."""
+        qs = super().get_queryset(request)
+        prefixes = area_prefixes(request.user)
+        if prefixes is None:
+            return qs
+        if not prefixes:
+            return qs.none()
+        above = {p[:n] for p in prefixes for n in range(len(p))}
+        return qs.filter(prefix_q("jurisdiction_prefix", prefixes) | Q(jurisdiction_prefix__in=above))
 
     def has_change_permission(self, request, obj=None):
         """Every target is readable, but a county changes only the ones set for its own area: the

@@ -1,3 +1,4 @@
+import tablib
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -6,10 +7,11 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.services import client_ip, record
 from imports.admin_import import EngineImportFormatsMixin
 from regions.admin_mixins import ScopedAdminMixin
 
-from . import services
+from . import rules, services
 from .models import Elder, Household
 from .resources import ElderResource, HouseholdResource
 
@@ -38,12 +40,18 @@ class ElderAdminForm(forms.ModelForm):
 
 
 class ReadOnlyHistoryMixin:
-    """Change history is visible in the admin but can never be reverted or edited there."""
+    """Change history is visible in the admin but can never be reverted or edited there (the rules —
+    area, view permission, read-only versions, masks — are regions.admin_mixins.AdminRulesMixin's)."""
 
     history_list_display = ["history_user"]
 
-    def revert_disabled(self, request, obj=None):
-        return True
+
+FULL_ID = "eligibility.view_full_id_number"
+# What a role without the full-ID permission sees masked, on admin pages, history and exports.
+PERSONAL_DATA = {
+    "id_number": (FULL_ID, rules.mask_id_number),
+    "bank_account": (FULL_ID, rules.mask_bank_account),
+}
 
 
 class ScopedImportExportMixin(EngineImportFormatsMixin, ImportExportMixin):
@@ -71,6 +79,26 @@ class ScopedImportExportMixin(EngineImportFormatsMixin, ImportExportMixin):
             f"{opts.app_label}.view_{opts.model_name}"
         )
 
+    def get_data_for_export(self, request, queryset, **kwargs):
+        """Masks what the user may not see in full, and logs every export with its row count."""
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        masked = []
+        for field in sorted(self.hidden_fields(request)):
+            column = str(self.model._meta.get_field(field).verbose_name)
+            if column in (data.headers or []):
+                masked.append(field)
+                index = data.headers.index(column)
+                mask = self.sensitive_fields[field][1]
+                rows = [list(row) for row in data]
+                for row in rows:
+                    row[index] = mask(str(row[index] or ""))
+                data = tablib.Dataset(*rows, headers=data.headers)
+        record(
+            actor=request.user, event="admin.export", ip_address=client_ip(request),
+            detail={"model": self.opts.label_lower, "rows": len(data), "masked": masked},
+        )
+        return data
+
     def get_import_data_kwargs(self, **kwargs):
         data_kwargs = super().get_import_data_kwargs(**kwargs)
         data_kwargs["rollback_on_validation_errors"] = True
@@ -85,12 +113,14 @@ class HouseholdAdmin(ScopedImportExportMixin, ReadOnlyHistoryMixin, ScopedAdminM
     search_fields = ("household_number", "head_name", "region__name", "region_code")
     autocomplete_fields = ("region",)
     list_select_related = ("region",)
+    ordering = ("household_number", "pk")  # a stable order for the autocomplete's pages too
     show_full_result_count = False
 
 
 @admin.register(Elder)
 class ElderAdmin(ScopedImportExportMixin, ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     resource_classes = [ElderResource]
+    sensitive_fields = PERSONAL_DATA
     list_display = ("name", "masked_id", "sex", "birth_date", "region", "economic_status", "ability_level", "deceased_on")
     list_filter = ("sex", "economic_status", "living_arrangement", "ability_level", "care_setting", "local_hukou")
     search_fields = ("=id_number", "name", "=phone")
@@ -105,6 +135,15 @@ class ElderAdmin(ScopedImportExportMixin, ReadOnlyHistoryMixin, ScopedAdminMixin
         return obj.masked_id_number
 
     form = ElderAdminForm
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # The change page shows the full ID number to roles allowed to see it: a reveal, logged as the
+        # portal's edit form logs it.
+        if request.method == "GET" and response.status_code == 200 and not self.hidden_fields(request):
+            elder = self.get_object(request, object_id)
+            services.elder_reveal_id_number(actor=request.user, elder=elder, ip_address=client_ip(request))
+        return response
 
     def save_model(self, request, obj, form, change):
         """Through the services, so the area check, the audit row and the history user apply."""

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from regions.admin_mixins import ScopedAdminMixin
+from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
 from regions.scoping import area_prefixes, code_in_area, prefix_q
 
 from .models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
@@ -78,7 +78,7 @@ class BenefitRuleInline(JurisdictionVisibleMixin, admin.TabularInline):
 
 
 @admin.register(Benefit)
-class BenefitAdmin(admin.ModelAdmin):
+class BenefitAdmin(AdminRulesMixin, admin.ModelAdmin):
     """A benefit is shared by every jurisdiction that has rules for it: renaming it, switching it off
     or changing how it is granted moves every county's enrolments. A county administrator may add a
     benefit and change or delete one whose rules all lie inside their area (their own local
@@ -105,7 +105,7 @@ class BenefitAdmin(admin.ModelAdmin):
 
 
 @admin.register(BenefitRule)
-class BenefitRuleAdmin(JurisdictionScopedAdminMixin, admin.ModelAdmin):
+class BenefitRuleAdmin(JurisdictionScopedAdminMixin, AdminRulesMixin, admin.ModelAdmin):
     list_display = ("benefit", "label", "jurisdiction", "effective_from", "effective_to", "amount_kind", "amount", "parameter_key")
     list_filter = ("benefit", "amount_kind", "jurisdiction__level")
     search_fields = ("benefit__name", "label", "jurisdiction__name", "source")
@@ -119,7 +119,7 @@ class BenefitRuleAdmin(JurisdictionScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PolicyParameter)
-class PolicyParameterAdmin(JurisdictionScopedAdminMixin, admin.ModelAdmin):
+class PolicyParameterAdmin(JurisdictionScopedAdminMixin, AdminRulesMixin, admin.ModelAdmin):
     list_display = ("key", "name", "jurisdiction", "value", "effective_from", "effective_to", "note")
     list_filter = ("key",)
     search_fields = ("key", "name", "jurisdiction__name", "note")
@@ -148,7 +148,7 @@ class EnrolmentAdmin(_ReadOnly, ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(EnrolmentEvent)
-class EnrolmentEventAdmin(_ReadOnly, admin.ModelAdmin):
+class EnrolmentEventAdmin(_ReadOnly, AdminRulesMixin, admin.ModelAdmin):
     list_display = ("enrolment", "at", "kind", "status", "amount", "actor")
     list_filter = ("kind",)
     show_full_result_count = False
@@ -161,13 +161,27 @@ class EnrolmentEventAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(SweepRun)
-class SweepRunAdmin(_ReadOnly, admin.ModelAdmin):
+class SweepRunAdmin(_ReadOnly, AdminRulesMixin, admin.ModelAdmin):
     list_display = (
         "county_code", "as_of", "period", "status", "mode", "evaluated", "started_at", "finished_at", "total_changes",
     )
     list_filter = ("status",)
     readonly_fields = ("failure_message", "task_id")
     actions = ["rerun"]
+
+    def get_queryset(self, request):
+        """A run is county-wide: a county (or wider) assignment sees its counties' runs, a township or
+        village assignment its own county's (the rule of payroll runs); never another county's."""
+        qs = super().get_queryset(request)
+        prefixes = area_prefixes(request.user)
+        if prefixes is None:
+            return qs
+        if not prefixes:
+            return qs.none()
+        q = Q()
+        for p in prefixes:
+            q |= Q(county_code__startswith=p) if len(p) <= 6 else Q(county_code=p[:6] + "000000")
+        return qs.filter(q)
 
     @admin.display(description="测算方式")
     def mode(self, obj: SweepRun) -> str:

@@ -1,10 +1,11 @@
 """Admin of the facilities app. County administrators grant facility managers their facilities here.
 
 django-guardian's object-permission pages would let any staff user who may change a facility
-grant object permissions to anyone, themselves included (docs/contributing.md, known traps). Here they are
-open only to superusers and holders of `facilities.grant_facility_manager` (county administrators),
-only for facilities inside their area, only to active users holding the 机构管理员 role (never to
-oneself, never to a group), and only for view/change; every grant is audited.
+grant object permissions to anyone, themselves included (docs/contributing.md, known traps). Here
+they are open only to superusers and holders of `facilities.grant_facility_manager` (county
+administrators), only for facilities inside their area, only to active users holding the 机构管理员
+role *assigned inside the granter's area* (never to oneself, never to a group), and only for
+view/change; every grant is audited.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdmin, UserManage
 
 from audit.services import record
 from regions import roles
 from regions.admin_mixins import ScopedAdminMixin
+from regions.models import Region, StaffAssignment
+from regions.scoping import area_prefixes, code_in_area, prefix_q
 
 from .models import Admission, Bed, Facility, PriorityRule, Rating, WaitlistApplication
 
@@ -26,6 +30,13 @@ GRANTABLE = ("view_facility", "change_facility")
 
 def may_grant(user) -> bool:
     return user.is_active and (user.is_superuser or user.has_perm("facilities.grant_facility_manager"))
+
+
+def is_area_manager(requester, user) -> bool:
+    """An active facility manager other than the requester, assigned (as manager) inside the requester's area."""
+    if user.pk == requester.pk or not user.is_active or not user.groups.filter(name=roles.FACILITY_MANAGER).exists():
+        return False
+    return StaffAssignment.objects.visible_to(requester).filter(user=user, role__name=roles.FACILITY_MANAGER).exists()
 
 
 def area_staff(user) -> bool:
@@ -47,6 +58,8 @@ class ManagerUserManage(UserManage):
             raise forms.ValidationError("不能给自己授予机构权限")
         if not user.is_active or not user.groups.filter(name=roles.FACILITY_MANAGER).exists():
             raise forms.ValidationError("只能授权给具有“机构管理员”角色的在用账号")
+        if self.requester is not None and not is_area_manager(self.requester, user):
+            raise forms.ValidationError("只能授权给在您辖区内任职的机构管理员")
         return user
 
 
@@ -92,9 +105,7 @@ class FacilityAdmin(ScopedAdminMixin, GuardedModelAdmin):
         self._guard(request)
         # The user page is reachable by URL, not only through the checked select form.
         target = get_user_model().objects.filter(pk=user_id).first() if str(user_id).isdigit() else None
-        if target is None or target.pk == request.user.pk or not target.is_active or not target.groups.filter(
-            name=roles.FACILITY_MANAGER
-        ).exists():
+        if target is None or not is_area_manager(request.user, target):
             raise PermissionDenied
         response = super().obj_perms_manage_user_view(request, object_pk, user_id)
         if request.method == "POST" and response.status_code == 302:
@@ -157,7 +168,76 @@ class WaitlistApplicationAdmin(ReadOnlyAdmin):
     raw_id_fields = ("elder",)
 
 
+class PriorityRuleForm(forms.ModelForm):
+    class Meta:
+        model = PriorityRule
+        fields = ["jurisdiction", "tier", "name", "economic_statuses", "conditions", "min_age",
+                  "requires_centralised", "active", "source"]
+
+    def clean(self):
+        cleaned = super().clean()
+        jurisdiction, tier = cleaned.get("jurisdiction"), cleaned.get("tier")
+        if tier is not None:
+            code = jurisdiction.code if jurisdiction else ""
+            if PriorityRule.objects.filter(region_code=code, tier=tier).exclude(pk=self.instance.pk).exists():
+                where = f"{jurisdiction.name}（{jurisdiction.code}）" if jurisdiction else "默认规则"
+                self.add_error("tier", f"{where}已有第{tier}档规则，请修改该条规则或换一个档次")
+        return cleaned
+
+
 @admin.register(PriorityRule)
-class PriorityRuleAdmin(admin.ModelAdmin):
-    list_display = ("tier", "name", "economic_statuses", "conditions", "min_age", "requires_centralised", "active")
-    list_editable = ("active",)
+class PriorityRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Priority rules are per area. A county administrator sees the defaults (no jurisdiction) and the
+    province's and city's rows over their area read-only, and adds, changes and deletes only the rows
+    of their own area; a row of theirs with a default's tier replaces that tier for their facilities.
+    No list_editable: a changelist formset would save rows without the per-object check."""
+
+    form = PriorityRuleForm
+    list_display = ("tier", "name", "jurisdiction", "economic_statuses", "conditions", "min_age",
+                    "requires_centralised", "active")
+    list_filter = ("active",)
+    list_select_related = ("jurisdiction",)
+
+    def scope_queryset(self, request, qs):
+        prefixes = area_prefixes(request.user)
+        if prefixes is None:
+            return qs
+        if not prefixes:
+            return qs.none()
+        above = {p[:n].ljust(12, "0") for p in prefixes for n in (2, 4) if len(p) > n}
+        return qs.filter(Q(region_code="") | prefix_q("region_code", prefixes) | Q(region_code__in=above))
+
+    def _own(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser:
+            return True
+        return bool(obj.region_code) and code_in_area(request.user, obj.region_code)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._own(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._own(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "jurisdiction":
+            qs = Region.objects.filter(level__in=[Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY])
+            prefixes = area_prefixes(request.user)
+            if prefixes is not None:
+                qs = qs.filter(prefix_q("code", prefixes)) if prefixes else qs.none()
+            kwargs["queryset"] = qs.order_by("code")
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "jurisdiction" and not request.user.is_superuser:
+            field.required = True
+            field.help_text = "只能为本辖区制定规则；全省默认规则由系统管理员维护"
+        return field
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser and not (obj.jurisdiction_id and code_in_area(request.user, obj.jurisdiction.code)):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+        record(actor=request.user, event="facilities.priority_rule_change" if change else "facilities.priority_rule_add",
+               obj=obj, detail={"tier": obj.tier, "changed": form.changed_data})
+
+    def delete_model(self, request, obj):
+        record(actor=request.user, event="facilities.priority_rule_delete", obj=obj, detail={"tier": obj.tier})
+        super().delete_model(request, obj)

@@ -120,8 +120,21 @@ def open_admissions(facility: Facility) -> QuerySet:
 # --- waitlist ---------------------------------------------------------------------------------
 
 
-def priority_rules() -> list[rules.Rule]:
-    return [r.as_rule() for r in PriorityRule.objects.filter(active=True).order_by("tier")]
+def effective_priority_rules(region_code: str) -> list[PriorityRule]:
+    """The active priority tiers for a facility in ``region_code``: the defaults (no jurisdiction),
+    each tier replaced by the most specific row of the province, city or county covering the code
+    (an inactive row there switches the tier off for that area). Ordered by tier."""
+    covering = [region_code[:n].ljust(12, "0") for n in (2, 4, 6)] if region_code else []
+    rank = {"": 0, **{code: i + 1 for i, code in enumerate(covering)}}
+    rows = PriorityRule.objects.filter(Q(region_code="") | Q(region_code__in=covering)).select_related("jurisdiction")
+    chosen: dict[int, PriorityRule] = {}
+    for row in sorted(rows, key=lambda r: rank[r.region_code]):
+        chosen[row.tier] = row
+    return [row for tier, row in sorted(chosen.items()) if row.active]
+
+
+def priority_rules(region_code: str = "") -> list[rules.Rule]:
+    return [r.as_rule() for r in effective_priority_rules(region_code)]
 
 
 def applicant_of(application: WaitlistApplication) -> rules.Applicant:
@@ -161,7 +174,7 @@ def waitlist(facility: Facility, *, today: dt.date) -> list[WaitlistRow]:
             "elder", "elder__region"
         )
     }
-    ranked = rules.order_waitlist([applicant_of(a) for a in apps.values()], priority_rules(), today)
+    ranked = rules.order_waitlist([applicant_of(a) for a in apps.values()], priority_rules(facility.region_code), today)
     return [WaitlistRow(apps[r.applicant.id], r.position, r.tier, r.tier_name, r.reason) for r in ranked]
 
 

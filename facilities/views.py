@@ -410,7 +410,7 @@ class WaitlistView(FacilityAccessMixin, View):
         return render(request, "facilities/waitlist.html", {
             "facility": facility,
             "rows": selectors.waitlist(facility, today=today) if facility.is_public else [],
-            "rules": selectors.PriorityRule.objects.filter(active=True).order_by("tier"),
+            "rules": selectors.effective_priority_rules(facility.region_code),
             "can_apply": can_write and request.user.has_perm("facilities.add_waitlistapplication"),
             "can_withdraw": can_write and request.user.has_perm("facilities.change_waitlistapplication"),
             "can_admit": can_write and request.user.has_perm("facilities.add_admission"),

@@ -5,14 +5,21 @@ from regions.admin_mixins import ScopedAdminMixin
 from .models import ImportBatch
 
 
+PERSONAL = ("file", "error_report", "preview")
+
+
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Read-only history of imports in the admin (imports are made in the staff portal or the CLI)."""
+    """Read-only history of imports in the admin (imports are made in the staff portal or the CLI).
+
+    Neither the original file, nor the error report, nor the preview rows are shown here: they hold
+    full ID numbers and bank accounts, and the portal's batch pages serve them under its own rules."""
 
     list_display = ("filename", "kind", "mode", "status", "uploaded_by", "created_at", "committed_at")
     list_filter = ("kind", "status", "mode")
     search_fields = ("filename",)
-    readonly_fields = [f.name for f in ImportBatch._meta.fields]
+    exclude = PERSONAL
+    readonly_fields = [f.name for f in ImportBatch._meta.fields if f.name not in PERSONAL]
 
     def has_add_permission(self, request):
         return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from eligibility.admin import PERSONAL_DATA
 from regions.admin_mixins import ScopedAdminMixin
 
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, PayrollTransition
@@ -53,6 +54,8 @@ class LineEventInline(admin.TabularInline):
 @admin.register(PayrollLine)
 class PayrollLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = [LineEventInline]
+    # the account snapshot is shown masked to roles that may not see full ID numbers (as on the elder)
+    sensitive_fields = {"bank_account": PERSONAL_DATA["bank_account"]}
     list_display = ("run", "elder", "benefit", "period", "kind", "amount", "status")
     list_filter = ("kind", "status")
     raw_id_fields = ("run", "elder", "enrolment", "carried_from")

@@ -22,10 +22,20 @@ class PriorityRule(models.Model):
 
     The default rows (migration 0002) follow the seeds: 特困人员 wishing centralised care first, then
     economically difficult elders who are disabled, empty-nest/alone, left-behind, very old or from a
-    special family. A county edits them in the admin; the order is computed by rules.order_waitlist.
+    special family. The order is computed by rules.order_waitlist.
+
+    Rules are per area: a row without a jurisdiction is a default (read-only except for superusers);
+    a county (or city, province) row with the same tier replaces the default tier for facilities in
+    its area, and an inactive one switches that tier off there (selectors.effective_priority_rules).
+    A county administrator edits only their own county's rows.
     """
 
-    tier = models.PositiveSmallIntegerField("优先档次", unique=True, help_text="数字越小越优先")
+    jurisdiction = models.ForeignKey(
+        "regions.Region", verbose_name="适用辖区", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="留空为全省默认规则（仅系统管理员可改）；县级管理员只能为本县制定规则",
+    )
+    region_code = models.CharField("适用辖区代码", max_length=12, blank=True, default="", editable=False, db_index=True)
+    tier = models.PositiveSmallIntegerField("优先档次", help_text="数字越小越优先；与默认规则同档次时替换该档")
     name = models.CharField("名称", max_length=60)
     economic_statuses = models.JSONField(
         "经济状况（任一）", default=list, blank=True, help_text="留空表示不限；可选：" + "、".join(
@@ -45,13 +55,20 @@ class PriorityRule(models.Model):
     class Meta:
         verbose_name = "轮候优先规则"
         verbose_name_plural = "轮候优先规则"
-        ordering = ["tier"]
+        ordering = ["region_code", "tier"]
         constraints = [
             models.CheckConstraint(condition=Q(tier__lt=rules.OTHER_TIER), name="priorityrule_tier_below_other"),
+            models.UniqueConstraint(fields=["region_code", "tier"], name="priorityrule_one_tier_per_area"),
         ]
+
+    objects = ScopedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"第{self.tier}档 {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.region_code = self.jurisdiction.code if self.jurisdiction_id else ""
+        super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}
