@@ -51,6 +51,8 @@ FULL_ID = "eligibility.view_full_id_number"
 PERSONAL_DATA = {
     "id_number": (FULL_ID, rules.mask_id_number),
     "bank_account": (FULL_ID, rules.mask_bank_account),
+    # With the village (first 6 digits) and sex beside it, the birth date completes the ID.
+    "birth_date": (FULL_ID, rules.mask_birth_date),
 }
 
 

@@ -114,6 +114,12 @@ MASK_KEEP_START = 3
 MASK_KEEP_END = 2
 
 
+def mask_birth_date(value: object) -> str:
+    """A birth date for a role without full-ID rights: never shown beside a masked ID (it is 8 of its
+    18 characters; docs/security.md), so always ``****-**-**``."""
+    return "****-**-**" if value else ""
+
+
 def mask_id_number(number: str) -> str:
     """610403199001011234 → 610*************34: the first 3 and the last 2 characters.
 

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 
 from . import roles, services
-from .admin_mixins import ScopedAdminMixin
+from .admin_mixins import AdminRulesMixin, ScopedAdminMixin
 from .models import PasswordChange, Region, StaffAssignment
 
 
@@ -167,7 +167,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AdminRulesMixin, BaseUserAdmin):
     inlines = [StaffAssignmentInline]
     # Roles come from staff assignments; only a superuser may set raw permissions, groups, superuser
     # or staff status (is_staff follows the admin roles: regions.services.sync_user_roles).
@@ -208,7 +208,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(PasswordChange)
-class PasswordChangeAdmin(admin.ModelAdmin):
+class PasswordChangeAdmin(AdminRulesMixin, admin.ModelAdmin):
     """Read-only record of when each user last set their password (for the expiry rule)."""
 
     list_display = ("user", "changed_at")

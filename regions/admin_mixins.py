@@ -57,6 +57,10 @@ class AdminRulesMixin:
         """The sensitive fields this user may see only masked."""
         return {f for f, (perm, _mask) in self.sensitive_fields.items() if not request.user.has_perm(perm)}
 
+    def get_list_display(self, request):
+        hidden = self.hidden_fields(request)
+        return [self._masked_name(f) if f in hidden else f for f in super().get_list_display(request)]
+
     def _mask_fields(self, request, obj, names):
         hidden = self.hidden_fields(request) if obj is not None else set()
         out = []

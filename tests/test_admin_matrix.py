@@ -12,9 +12,8 @@ worst case, since any role may be made staff:
 - an object outside the area → 404, the same answer as a missing one (never its data);
 - otherwise 200; a historical version never accepts a POST (405), and a refused POST changes nothing.
 
-Models whose admin lives in regions/admin.py (users, role assignments) are marked ``owner="regions"``:
-their rules are that module's (its own tests); here they must at least never show another area's
-row, and a missing-or-foreign object may answer Django's redirect to the admin index.
+The admins of regions/admin.py (users, role assignments) follow the same rules; who may grant what
+and whose account a county administrator may manage are tested in tests/regions/test_role_governance.py.
 """
 
 from __future__ import annotations
@@ -242,7 +241,6 @@ class AdminModel:
     objects: Callable | None = None
     refused: frozenset = frozenset()  # actions this admin refuses to everyone ("add", "change", "delete")
     view_needs: tuple[str, ...] = ()  # further permissions every page needs
-    owner: str = "admin"  # "regions": regions/admin.py (another engineer's), see the module docstring
     importable: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -287,10 +285,10 @@ MODELS: dict[str, AdminModel] = {
     "visits.visitrecord": AdminModel("area", _visit_records, refused=frozenset({"change"})),
     "visits.followup": AdminModel("area", _visits("follow_up")),
     # regions/admin.py: owned by the regions engineer (role grants); checked for leaks only
-    "regions.region": AdminModel("area", _regions, owner="regions"),  # only superusers hold add/change/delete
-    "regions.staffassignment": AdminModel("area", _staff_assignments, owner="regions"),
-    "auth.user": AdminModel("area", _users, owner="regions"),
-    "regions.passwordchange": AdminModel("superuser", None, refused=RO, owner="regions"),
+    "regions.region": AdminModel("area", _regions),  # only superusers hold add/change/delete
+    "regions.staffassignment": AdminModel("area", _staff_assignments),
+    "auth.user": AdminModel("area", _users),
+    "regions.passwordchange": AdminModel("superuser", None, refused=RO),
     # third-party tools: no role holds a permission on them; superusers only
     "auth.group": AdminModel("superuser"),
     "axes.accessattempt": AdminModel("superuser", refused=frozenset({"add"})),
@@ -350,7 +348,7 @@ def test_every_admin_model_and_url_is_classified():
         unknown = sorted(set(model_url_names(model_admin)) - set(URL_SUFFIXES))
         assert not unknown, f"{label}: classify these admin pages in URL_SUFFIXES: {unknown}"
         entry = MODELS[label]
-        if entry.scope != "superuser" and entry.owner == "admin":
+        if entry.scope != "superuser":
             assert isinstance(model_admin, AdminRulesMixin), (
                 f"{label}: its ModelAdmin must inherit regions.admin_mixins.ScopedAdminMixin / AdminRulesMixin")
 
@@ -481,10 +479,9 @@ def test_admin_matrix(label, persona, request, client, regions, settings):
                 continue
             url = _url(name, suffix, obj, request)
             if not allowed:
-                # regions' UserAdmin (not under AdminRulesMixin) looks the object up before the permission
-                expected = denied | ({302} if entry.owner == "regions" else set())
+                expected = denied
             elif where == "other" and not user.is_superuser:
-                expected = {404, 302} if entry.owner == "regions" else {404}
+                expected = {404}
             else:
                 expected = {200}
             if suffix == "permissions_manage_group" and user is not None:
@@ -507,7 +504,7 @@ def test_admin_matrix(label, persona, request, client, regions, settings):
                 if not gate:
                     refused = {403}  # the page's permission first…
                 elif where == "other" and not user.is_superuser:
-                    refused = {404, 302} if entry.owner == "regions" else {404}  # …then the area…
+                    refused = {404}  # …then the area…
                 else:
                     refused = {403}  # …then the write's permission
             before = _snapshot(obj)
