@@ -12,6 +12,9 @@ every registered admin and fails for one that does not. The rules, for every adm
   view (or change) permission and an object inside the area; a historical version is shown read-only
   to everyone and never accepts a POST (405) — a revert or an edit goes through the change page and
   its services, so the area check and the audit log apply;
+- every add, change and delete made on an admin page is written to the audit log (``admin.add``,
+  ``admin.change``, ``admin.delete``, with the model and Django's change message), beside whatever
+  the services the page calls record themselves;
 - personal data: fields named in ``sensitive_fields`` (the ID number, the bank account) are replaced
   by their mask on change pages, history versions and history diffs for a user without the
   permission that guards them.
@@ -19,6 +22,7 @@ every registered admin and fails for one that does not. The rules, for every adm
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.contrib.admin.utils import unquote
@@ -40,6 +44,28 @@ class AdminRulesMixin:
         super().__init__(*args, **kwargs)
         for field, (_perm, mask) in self.sensitive_fields.items():
             setattr(self, self._masked_name(field), self._masked_display(field, mask))
+
+    # --- every admin write in the audit log -----------------------------------------------------------
+    def _audit(self, request, event: str, obj, message) -> None:
+        from audit.services import client_ip, record
+
+        # Django's change message: a list of {"added"/"changed"/"deleted": …} (field names in Chinese)
+        message = json.loads(json.dumps(message, ensure_ascii=False, default=str))
+        record(actor=request.user, event=event, obj=obj, ip_address=client_ip(request),
+               detail={"model": obj._meta.label_lower, "message": message})
+
+    def log_addition(self, request, obj, message):
+        self._audit(request, "admin.add", obj, message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._audit(request, "admin.change", obj, message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:  # the rows one admin page deletes (bounded by the page's selection)
+            self._audit(request, "admin.delete", obj, "")
+        return super().log_deletions(request, queryset)
 
     # --- personal data ----------------------------------------------------------------------------
     @staticmethod

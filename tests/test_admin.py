@@ -299,3 +299,27 @@ def test_attack_auditor_reads_the_original_upload_or_its_preview_in_the_admin(cl
     assert response.status_code == 200
     html = response.content.decode()
     assert batch.file.name not in html and "预览" not in html
+
+
+def test_an_admin_delete_and_change_are_written_to_the_audit_log(client, county_admin, regions):
+    """Issue 14.6: admin edits were not audited at all. Deleting a household and changing one on the
+    admin's pages each leave an audit row with the user, the object and the area."""
+    from audit.models import AuditEvent
+
+    gone = HouseholdFactory(region=regions[VILLAGE], household_number="YL-DEL")
+    kept = HouseholdFactory(region=regions[VILLAGE], household_number="YL-KEEP", address="旧地址")
+    client.force_login(county_admin)
+    response = client.post(reverse("admin:eligibility_household_delete", args=[gone.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    deleted = AuditEvent.objects.get(event="admin.delete", object_id=str(gone.pk))
+    assert deleted.user == county_admin and deleted.region_code == VILLAGE
+    assert deleted.detail["model"] == "eligibility.household"
+
+    page = client.get(reverse("admin:eligibility_household_change", args=[kept.pk]))
+    form = page.context["adminform"].form
+    data = {name: form[name].value() if form[name].value() is not None else "" for name in form.fields}
+    data["address"] = "新地址"
+    response = client.post(reverse("admin:eligibility_household_change", args=[kept.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    changed = AuditEvent.objects.get(event="admin.change", object_id=str(kept.pk))
+    assert changed.user == county_admin and changed.detail["message"] == [{"changed": {"fields": ["现住址"]}}]
