@@ -74,6 +74,13 @@ def _let_transactional_tests_flush_the_audit_log(request, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_id_numbers():
+    from .factories import forget_taken_id_numbers
+
+    forget_taken_id_numbers()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 is slow by design; tests create many users. Production hashing is unchanged.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

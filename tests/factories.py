@@ -23,6 +23,12 @@ def valid_id_number(birth_date: dt.date, sex: str, address_code: str = "610403")
     return synthetic.make_id_number(_rng, address_code, birth_date, sex, _taken)
 
 
+def forget_taken_id_numbers() -> None:
+    """Each test starts from an empty database, so the numbers earlier tests used are free again. Without
+    this a long run exhausts the 500 sequence numbers of a popular (area, birth date, sex)."""
+    _taken.clear()
+
+
 class HouseholdFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Household
