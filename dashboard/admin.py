@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Q
 
 from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
-from regions.scoping import area_prefixes, prefix_q
+from regions.scoping import area_prefixes, filter_for_area, prefix_q
 
 from .models import IndicatorTarget, WorkforceCount
 
@@ -18,14 +18,11 @@ class IndicatorTargetAdmin(AdminRulesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         """The targets that apply to the area (the national, province's and city's above it) and the
         area's own; never another county's."""
-        qs = super().get_queryset(request)
-        prefixes = area_prefixes(request.user)
-        if prefixes is None:
-            return qs
-        if not prefixes:
-            return qs.none()
-        above = {p[:n] for p in prefixes for n in range(len(p))}
-        return qs.filter(prefix_q("jurisdiction_prefix", prefixes) | Q(jurisdiction_prefix__in=above))
+        def reach(prefixes):
+            above = {p[:n] for p in prefixes for n in range(len(p))}
+            return prefix_q("jurisdiction_prefix", prefixes) | Q(jurisdiction_prefix__in=above)
+
+        return filter_for_area(super().get_queryset(request), request.user, reach)
 
     def has_change_permission(self, request, obj=None):
         """Every target is readable, but a county changes only the ones set for its own area: the

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
-from regions.scoping import area_prefixes, code_in_area, prefix_q
+from regions.scoping import area_prefixes, code_in_area, filter_for_area, prefix_q
 
 from .models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
 from .policy.catalogue import covering_prefixes
@@ -20,15 +20,12 @@ class JurisdictionVisibleMixin:
     answers as for a missing row). Superusers see everything."""
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        prefixes = area_prefixes(request.user)
-        if prefixes is None:
-            return qs
-        if not prefixes:
-            return qs.none()
-        # The same "applies to" as the sweep's (catalogue.covering_prefixes): province, city, county.
-        above = {code for prefix in prefixes for code in covering_prefixes(prefix.ljust(12, "0"))}
-        return qs.filter(prefix_q("jurisdiction__code", prefixes) | Q(jurisdiction__code__in=above))
+        def reach(prefixes):
+            # The same "applies to" as the sweep's (catalogue.covering_prefixes): province, city, county.
+            above = {code for prefix in prefixes for code in covering_prefixes(prefix.ljust(12, "0"))}
+            return prefix_q("jurisdiction__code", prefixes) | Q(jurisdiction__code__in=above)
+
+        return filter_for_area(super().get_queryset(request), request.user, reach)
 
 
 class JurisdictionScopedAdminMixin(JurisdictionVisibleMixin):
@@ -172,16 +169,13 @@ class SweepRunAdmin(_ReadOnly, AdminRulesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         """A run is county-wide: a county (or wider) assignment sees its counties' runs, a township or
         village assignment its own county's (the rule of payroll runs); never another county's."""
-        qs = super().get_queryset(request)
-        prefixes = area_prefixes(request.user)
-        if prefixes is None:
-            return qs
-        if not prefixes:
-            return qs.none()
-        q = Q()
-        for p in prefixes:
-            q |= Q(county_code__startswith=p) if len(p) <= 6 else Q(county_code=p[:6] + "000000")
-        return qs.filter(q)
+        def reach(prefixes):
+            q = Q()
+            for p in prefixes:
+                q |= Q(county_code__startswith=p) if len(p) <= 6 else Q(county_code=p[:6] + "000000")
+            return q
+
+        return filter_for_area(super().get_queryset(request), request.user, reach)
 
     @admin.display(description="测算方式")
     def mode(self, obj: SweepRun) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import reduce
 from operator import or_
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -65,6 +66,18 @@ def forget_area_cache(user: Any) -> None:
 
 def prefix_q(field: str, prefixes: list[str]) -> Q:
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in prefixes))
+
+
+def filter_for_area(qs: models.QuerySet, user: Any, area_q: Callable[[list[str]], Q]) -> models.QuerySet:
+    """The scoping rule for rows that do not carry a plain ``region_code`` (a jurisdiction prefix, a
+    county code, rules above the area): ``area_q(prefixes)`` says which rows the prefixes reach. Fails
+    closed like ``visible_to``: everything for a superuser, nothing without an assignment."""
+    prefixes = area_prefixes(user)
+    if prefixes is None:
+        return qs
+    if not prefixes:
+        return qs.none()
+    return qs.filter(area_q(prefixes))
 
 
 def code_in_area(user: Any, code: str) -> bool:
