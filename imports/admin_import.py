@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import tablib
-from django import forms
 from django.contrib import messages
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.results import Result
 
+from .forms import size_checked
 from .reading import FileRejected, check_file, check_size, read_cells, table_from_rows
 from .registry import Column, Table
 
@@ -123,12 +123,7 @@ def _size_checked(form_class: type) -> type:
     alone, before anything reads it."""
 
     def clean_import_file(self):
-        upload = self.cleaned_data["import_file"]
-        try:
-            check_size(upload.size)
-        except FileRejected as exc:
-            raise forms.ValidationError(str(exc)) from None
-        return upload
+        return size_checked(self.cleaned_data["import_file"])
 
     return type(form_class.__name__, (form_class,), {"clean_import_file": clean_import_file,
                                                     "__module__": __name__})

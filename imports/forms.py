@@ -8,6 +8,15 @@ from .reading import FileRejected, check_size
 from .registry import all_kinds
 
 
+def size_checked(upload):
+    """An uploaded file, refused from its size alone (over IMPORT_MAX_FILE_MB, or empty) before
+    anything reads it: the portal's upload form and the admin's import form."""
+    try:
+        check_size(upload.size)
+    except FileRejected as exc:
+        raise forms.ValidationError(str(exc)) from None
+    return upload
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label="导入类型")
     file = forms.FileField(label="文件", help_text="")
@@ -26,9 +35,4 @@ class UploadForm(forms.Form):
         )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            check_size(upload.size)
-        except FileRejected as exc:
-            raise forms.ValidationError(str(exc)) from None
-        return upload
+        return size_checked(self.cleaned_data["file"])
