@@ -170,6 +170,7 @@ def _roll(rng: random.Random, village: str) -> bytes:
 class Soak:
     def __init__(self, base: str, seconds: int, elder_ids: dict[str, list[int]], villages: dict[str, str]) -> None:
         self.base = base
+        self.started_ns = time.time_ns()
         self.deadline = time.monotonic() + seconds
         self.elder_ids = elder_ids
         self.villages = villages
@@ -185,7 +186,9 @@ class Soak:
                 self.samples[action].append((time.monotonic() - started) * 1000.0)
 
     def run_session(self, n: int) -> None:
-        rng = random.Random(n)
+        # Seeded by the session and the run's start: a soak against the database of an earlier soak must
+        # not upload the very rolls that run imported (nothing to import: the confirm is refused).
+        rng = random.Random(f"{n}-{self.started_ns}")
         username = USERS[n % len(USERS)]
         session = Session(self.base, username)
         try:
