@@ -300,8 +300,13 @@ class AdmitView(FacilityAccessMixin, View):
         application_id = request.GET.get("application")
         if application_id and application_id.isdigit():
             app = WaitlistApplication.objects.filter(pk=int(application_id), facility=facility).select_related("elder").first()
-            if app is not None:
+            if app is not None and request.user.has_perm("eligibility.view_full_id_number"):
                 initial["elder"] = app.elder.id_number
+            elif app is not None:
+                # A facility manager may not read the full ID (docs/security.md): they take it from the
+                # applicant's ID card; the page names whom they are admitting.
+                messages.info(request, f"候补申请人：{app.elder.name}（{app.elder.masked_id_number}），"
+                                       "请核对本人身份证后填写身份证号码")
         return self._render(facility, forms.AdmitForm(facility=facility, user=request.user, initial=initial))
 
     def post(self, request, pk):

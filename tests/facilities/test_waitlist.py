@@ -83,3 +83,22 @@ def test_applying_through_the_page_tells_the_position(client, facility, officer,
         "elder": applicants["dibao_disabled"].id_number, "applied_on": "2026-11-20", "wants_centralised": "on",
     }, follow=True)
     assert "第1位（共1人）：属第2优先档" in response.content.decode()
+
+
+def test_attack_facility_manager_reads_the_full_id_from_the_admit_form_of_a_waitlist_application(
+        client, facility, facility_manager, officer, applicants):
+    """A facility manager has no full-ID rights: the admit form opened from the waitlist names the
+    applicant with a masked ID instead of pre-filling the full number; an officer gets it pre-filled."""
+    from tests.facilities.helpers import grant
+
+    elder = applicants["tekun"]
+    application = services.waitlist_apply(actor=officer, facility=facility, elder=elder, applied_on=dt.date(2026, 5, 1))
+    grant(facility_manager, facility, "view_facility", "change_facility")
+    url = reverse("facilities:admit", args=[facility.pk]) + f"?application={application.pk}"
+    client.force_login(facility_manager)
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert elder.id_number not in html and elder.name in html and elder.masked_id_number in html
+    client.force_login(officer)
+    assert elder.id_number in client.get(url).content.decode()
