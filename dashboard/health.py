@@ -138,12 +138,5 @@ class HealthRetryView(HealthView):
             recovery.batch_retry(actor=request.user, batch=batch)
             messages.success(request, f"已重新运行导入批次 {batch.pk}（{batch.filename}）")
             return
-        not_started = batch.task_started_at is None or (batch.queued_at and batch.task_started_at < batch.queued_at)
-        if batch.status in (B.PENDING, B.COMMITTING) and not_started:
-            stage = "validate" if batch.status == B.PENDING else "commit"
-            recovery.dispatch(batch, stage)
-            record(actor=request.user, event="imports.batch_requeue", obj=batch, ip_address=client_ip(request),
-                   detail={"stage": stage})
-            messages.success(request, f"已重新投递导入批次 {batch.pk}（{batch.filename}）")
-            return
-        raise ValidationError(f"该批次当前状态为「{batch.get_status_display()}」，不需要重新运行")
+        recovery.batch_requeue(actor=request.user, batch=batch, ip_address=client_ip(request))
+        messages.success(request, f"已重新投递导入批次 {batch.pk}（{batch.filename}）")

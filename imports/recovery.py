@@ -76,6 +76,22 @@ def mark_interrupted(batch_id: int, *, stage: str, reason: str = "") -> bool:
     return True
 
 
+def batch_requeue(*, actor: Any, batch: ImportBatch, ip_address: str | None = None) -> str:
+    """「重新投递」: a batch whose task never reached a worker (待校验 or 导入中, not started since it was
+    queued) is queued again. Under the batch's row lock, so two clicks check the state one after the
+    other; returns the stage queued."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        not_started = locked.task_started_at is None or (
+            locked.queued_at is not None and locked.task_started_at < locked.queued_at)
+        if locked.status not in (S.PENDING, S.COMMITTING) or not not_started:
+            raise ValidationError(f"该批次当前状态为「{locked.get_status_display()}」，不需要重新运行")
+        stage = "validate" if locked.status == S.PENDING else "commit"
+        record(actor=actor, event="imports.batch_requeue", obj=locked, ip_address=ip_address, detail={"stage": stage})
+    dispatch(locked, stage)
+    return stage
+
+
 def batch_retry(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     """「重新运行」: an interrupted batch's stage is queued again (validation from 待校验, the commit from
     导入中 — the commit re-reads the file and writes in one transaction, as the first time)."""
