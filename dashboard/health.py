@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from audit.services import client_ip, record
+from audit.services import client_ip
 from core.retry import sweep_retry
 from core.tasks import BrokerUnavailable, broker_reachable, workers_alive
 from eligibility.models import SweepRun
