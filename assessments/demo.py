@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from eligibility.models import Elder
+from registry.public import Elder
 from regions import roles
 from regions.models import Region, StaffAssignment
 from regions.services import sync_user_roles

@@ -31,9 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from eligibility import rules as elder_rules
-from eligibility.importers import DATE_HELP, ID_COLUMN, RowParser, _existing, _in_area
-from eligibility.models import Elder
+from registry.public import DATE_HELP, ID_COLUMN, Elder, RowParser, existing_elders, in_area, mask_id_number
 from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
 from imports.values import cell_text, clean_text, header_key, is_blank, nfkc
 from regions.scoping import area_prefixes
@@ -192,14 +190,14 @@ def validate_results(ctx: Context) -> Plan:
         parsed[row] = values
     ctx.progress(0.6)
 
-    elders = _existing({v["id_number"] for v in parsed.values()}, ("name",))
+    elders = existing_elders({v["id_number"] for v in parsed.values()}, ("name",))
     stored = _stored_results(sorted({e["id"] for e in elders.values()}))
     intervals: dict[str, int] = {}
     plan = Plan()
     creates: list[dict] = []
     for row, values in parsed.items():
         elder = elders.get(values["id_number"])
-        if elder is None or not _in_area(prefixes, elder["region_code"]):
+        if elder is None or not in_area(prefixes, elder["region_code"]):
             errors.append(_error(table, row, "id_number", values["id_number"],
                                  "在您的管辖区域内没有登记该身份证号码的老年人"))
             continue
@@ -221,7 +219,7 @@ def validate_results(ctx: Context) -> Plan:
                         "next_due_on": rules.next_due_on(values["assessed_on"], intervals[county])})
         if len(plan.changes) < 200:
             plan.changes.append({
-                "row": row, "who": f"{elder['name']}（{elder_rules.mask_id_number(values['id_number'])}）",
+                "row": row, "who": f"{elder['name']}（{mask_id_number(values['id_number'])}）",
                 "fields": [["历史评估结果", "（无）", _describe(values)]],
             })
     plan.errors = errors

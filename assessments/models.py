@@ -9,8 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from eligibility.choices import AbilityLevel
-from eligibility.models import Elder
+from registry.public import AbilityLevel
 from regions.fields import RegionCodeField
 from regions.models import Region
 from regions.scoping import ScopedQuerySet
@@ -151,7 +150,7 @@ class AssessmentQuerySet(ScopedQuerySet):
 class Assessment(models.Model):
     """One assessment of one elder: section A facts, the 26 answers (B), computed levels (C)."""
 
-    elder = models.ForeignKey(Elder, verbose_name="老年人", on_delete=models.PROTECT, related_name="assessments")
+    elder = models.ForeignKey("registry.Elder", verbose_name="老年人", on_delete=models.PROTECT, related_name="assessments")
     region_code = RegionCodeField("区划代码", editable=False)
     standard = models.CharField("评估标准", max_length=20, choices=Standard.choices, default=Standard.GBT_42195_2022)
     rules_version = models.CharField("等级变更规则版本", max_length=20, blank=True)
@@ -285,7 +284,7 @@ class ReassessmentRequest(models.Model):
     """A request for an immediate reassessment (即时评估), e.g. after a stroke; open until the next
     assessment of the elder is approved. Puts the elder on the due list at once."""
 
-    elder = models.ForeignKey(Elder, verbose_name="老年人", on_delete=models.PROTECT, related_name="+")
+    elder = models.ForeignKey("registry.Elder", verbose_name="老年人", on_delete=models.PROTECT, related_name="+")
     region_code = RegionCodeField("区划代码", editable=False)
     reason = models.CharField("申请原因", max_length=200)
     requested_by = models.ForeignKey(

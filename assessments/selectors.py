@@ -9,8 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from eligibility.models import Elder
-from eligibility.rules import birth_date_bounds_for_age
+from registry.public import Elder, birth_date_bounds_for_age
 from regions import roles
 from regions.models import StaffAssignment
 from regions.rules import LEVEL_PREFIX_LENGTH

@@ -16,8 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from eligibility.models import Elder
-from eligibility.services import elder_set_ability_level
+from registry.public import Elder, elder_set_ability_level
 from regions.governance import four_eyes_refusal
 from regions.scoping import code_in_area
 

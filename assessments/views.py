@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 from django.views.generic.edit import FormView
 
-from eligibility.models import Elder
+from registry.public import Elder
 from regions.mixins import AreaScopedMixin
 
 from . import rules, selectors, services

@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from dashboard import selectors
 from dashboard.services import snapshot_month
-from eligibility.models import Elder
+from registry.models import Elder
 from regions import roles
 from regions.models import Region, StaffAssignment
 from regions.services import staff_assignment_create

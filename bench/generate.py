@@ -28,8 +28,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.db.models.functions import Substr
 
-from eligibility import synthetic
-from eligibility.models import Elder, Household
+from registry import synthetic
+from registry.models import Elder, Household
 from regions.models import Region
 from regions.services import load_regions_file
 

@@ -77,7 +77,7 @@ def write_roll(path: Path, *, rows: int, villages: list[str], seed: int = SEED, 
     ``phone_suffix`` replaces the last digits of every phone (the "changed" roll: every row an update)."""
     import xlsxwriter
 
-    from eligibility import importers, rules, synthetic
+    from registry import importers, rules, synthetic
 
     labels = {key: lookup.labels for key, lookup in importers.LOOKUPS.items()}
     header = [c.label for c in importers.ROLL_COLUMNS]
@@ -117,7 +117,7 @@ def reset() -> None:
     """Delete what the benchmark imported (elders, households, their history, its batches)."""
     from django.db import connection, transaction
 
-    from eligibility.models import Elder, Household
+    from registry.models import Elder, Household
     from imports.models import ImportBatch
 
     with transaction.atomic():
@@ -173,7 +173,7 @@ def baseline(user_pk: int, kept: list) -> tuple[float, dict]:
     import tablib
     from import_export import resources
 
-    from eligibility.models import Elder
+    from registry.models import Elder
     from regions.models import Region
 
     class PlainElderResource(resources.ModelResource):

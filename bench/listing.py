@@ -34,9 +34,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from eligibility import selectors
-from eligibility.forms import ElderFilterForm
-from eligibility.models import Elder, ElderQuerySet
+from registry import selectors
+from registry.forms import ElderFilterForm
+from registry.models import Elder, ElderQuerySet
 from regions import roles
 from regions.models import Region, StaffAssignment
 from regions.services import staff_assignment_create

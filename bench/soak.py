@@ -300,7 +300,7 @@ def _fixtures() -> tuple[dict[str, list[int]], dict[str, str]]:
     """Elders each demo user may edit (a sample), and the village each uploader's roll names."""
     from django.contrib.auth import get_user_model
 
-    from eligibility.models import Elder
+    from registry.models import Elder
 
     elder_ids, villages = {}, {}
     for username in USERS:

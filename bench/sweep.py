@@ -43,7 +43,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connection, transaction
 from django.utils import timezone
 
-from eligibility.models import Benefit, BenefitRule, Elder, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
+from eligibility.models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
+from registry.models import Elder
 from eligibility.policy import catalogue, periods, reference
 from eligibility.policy.loader import load_policy
 from eligibility.policy.sweep import counties_with_elders, sweep_county

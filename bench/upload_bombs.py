@@ -179,7 +179,7 @@ def in_child(target, *args) -> tuple[float, int, int, str]:
 
 def refuse_in_portal(path: str) -> str:
     """The portal's reader: the upload check and the worker's read (imports.reading.read_table)."""
-    from eligibility.importers import ROLL_COLUMNS
+    from registry.importers import ROLL_COLUMNS
     from imports.reading import FileRejected, read_table
 
     try:
@@ -195,7 +195,7 @@ def refuse_in_admin(path: str) -> str:
     from django.core.files.uploadedfile import TemporaryUploadedFile
     from import_export.forms import ImportForm
 
-    from eligibility.resources import ElderResource
+    from registry.resources import ElderResource
     from imports.admin_import import EngineCSV, EngineXLSX, FileRejected, _size_checked
 
     size = os.path.getsize(path)

@@ -36,7 +36,8 @@ INSTALLED_APPS = [
     "regions",
     "audit",
     "imports",
-    "eligibility",
+    "registry",  # elders and households, the roll import, the registry pages
+    "eligibility",  # the policy engine: catalogue, sweep, enrolments, worklist, what-if
     "assessments",
     "facilities",
     "visits",

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from eligibility import urls as eligibility_urls
 from regions.views import LoginView
+from registry import urls as registry_urls
 
 admin.site.site_header = "颐养 · 基本养老服务管理后台"
 admin.site.site_title = "颐养管理后台"
@@ -29,6 +31,7 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("payouts/", include("payouts.urls")),
     path("statistics/", include("dashboard.urls_statistics")),
-    path("", include("eligibility.urls")),
+    # The registry's pages and the policy engine's keep their one URL namespace "eligibility".
+    path("", include((registry_urls.urlpatterns + eligibility_urls.urlpatterns, "eligibility"))),
     path("", include("dashboard.urls")),
 ]

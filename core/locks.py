@@ -12,7 +12,7 @@ import contextlib
 
 from django.db import connection
 
-from eligibility.policy.locks import lock_key
+from eligibility.public import lock_key
 
 
 @contextlib.contextmanager

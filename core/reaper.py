@@ -31,8 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from eligibility.models import SweepRun
-from eligibility.policy.locks import try_xact_lock
+from eligibility.public import SweepRun, try_xact_lock
 from imports import recovery
 from imports.models import ImportBatch
 from imports.tasks import batch_lock
@@ -73,7 +72,7 @@ def run_is_dead(run: SweepRun, *, now: dt.datetime) -> bool:
 
 
 def reap_runs(now: dt.datetime) -> list[int]:
-    from eligibility.tasks import mark_interrupted
+    from eligibility.public import mark_interrupted
 
     reaped = []
     for pk in SweepRun.objects.filter(status=SweepRun.Status.RUNNING, started_at__lt=now - _grace()).values_list(

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.db.models.functions import Mod
 
-from eligibility.models import Enrolment
+from eligibility.public import Enrolment
 from regions.models import Region
 from visits import rules as visit_rules
 from visits.models import Visit, VisitRecord

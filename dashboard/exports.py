@@ -130,8 +130,8 @@ TABLES: dict[str, Callable[[selectors.Scope], tuple[str, list[Sheet]]]] = {
 
 # The model permission each table needs besides dashboard.view_statistics.
 TABLE_PERMS = {
-    "elders": "eligibility.view_elder",
-    "areas": "eligibility.view_elder",
+    "elders": "registry.view_elder",
+    "areas": "registry.view_elder",
     "enrolments": "eligibility.view_enrolment",
     "visits": "visits.view_visit",
     "beds": "facilities.use_facilities",

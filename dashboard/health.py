@@ -18,7 +18,7 @@ from django.views.generic import TemplateView
 from audit.services import client_ip
 from core.retry import sweep_retry
 from core.tasks import BrokerUnavailable, broker_reachable, workers_alive
-from eligibility.models import SweepRun
+from eligibility.public import SweepRun
 from imports import recovery
 from imports.models import ImportBatch
 from regions.scoping import area_prefixes, prefix_q

@@ -19,7 +19,7 @@ from django.db.models.functions import Substr
 
 from assessments.models import Assessment, Standard
 from assessments.models import Status as AssessmentStatus
-from eligibility.rules import birth_date_bounds_for_age
+from registry.public import birth_date_bounds_for_age
 from facilities import selectors as facility_selectors
 from facilities.choices import PUBLIC_OWNERSHIPS, FacilityKind, RatingScheme
 from facilities.models import Rating
@@ -243,7 +243,7 @@ def indicator_rows(scope: Scope) -> list[IndicatorRow]:
         rows.append(r)
         return r
 
-    if user.has_perm("eligibility.view_elder"):
+    if user.has_perm("registry.view_elder"):
         num, den = assessment_80(scope)
         r = row(Indicator.ASSESSMENT_80, numerator=num, denominator=den, value=_ratio(num, den),
                 note="80周岁及以上在世老年人中，持有有效（已审核、未到复评日期）GB/T 42195-2022评估结果的比例")
@@ -277,7 +277,7 @@ def indicator_rows(scope: Scope) -> list[IndicatorRow]:
                 note="公办（含公建民营）敬老院、区域养老服务中心中，持有效机构等级评定（一级及以上）的比例")
         r.trend_labels, r.trend_values = ratio_trend(scope, "graded_ok", "graded_total", r.value)
 
-    if user.has_perm("eligibility.view_elder"):
+    if user.has_perm("registry.view_elder"):
         elders = elders_in_scope(scope).count()
         for indicator, kind, per, what in (
             (Indicator.CARERS_PER_10K, WorkforceCount.Kind.CARERS, 10000.0, "持证养老护理员"),

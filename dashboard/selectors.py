@@ -19,7 +19,7 @@ from django.db.models.functions import Substr
 from django.urls import reverse
 
 from assessments import selectors as assessment_selectors
-from eligibility.choices import (
+from registry.public import (
     ECONOMICALLY_DIFFICULT,
     AbilityLevel,
     EconomicStatus,
@@ -27,9 +27,8 @@ from eligibility.choices import (
     SpecialFamily,
     VeteranCategory,
 )
-from eligibility.models import Benefit, Elder, Enrolment
-from eligibility.policy import selectors as worklist_selectors
-from eligibility.rules import birth_date_bounds_for_age
+from eligibility.public import Benefit, Enrolment, worklist_counts
+from registry.public import Elder, birth_date_bounds_for_age
 from facilities import selectors as facility_selectors
 from facilities.choices import NURSING_KINDS, BedLocation, BedStatus
 from imports import selectors as import_selectors
@@ -67,7 +66,7 @@ def action_items(user: Any, *, today: dt.date) -> list[ActionItem]:
     items: list[ActionItem] = []
     worklist = reverse("eligibility:worklist")
     if user.has_perm("eligibility.decide_enrolment"):
-        counts = worklist_selectors.worklist_counts(user)
+        counts = worklist_counts(user)
         items.append(_item("candidates", "服务找人：新的待审核对象", counts["candidates"], "人",
                            f"{worklist}?tab=candidates", "夜间测算新发现符合条件、需经办审核的老年人"))
         items.append(_item("stop_proposals", "停发提示：待复核", counts["review"], "条",

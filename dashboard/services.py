@@ -16,9 +16,8 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, Q, Value, When
 from django.utils import timezone
 
-from eligibility.models import Elder
-from eligibility.policy.locks import try_xact_lock
-from eligibility.rules import birth_date_bounds_for_age
+from registry.public import Elder, birth_date_bounds_for_age
+from eligibility.public import try_xact_lock
 from facilities.choices import NURSING_KINDS, BedLocation, FacilityKind
 from facilities.models import Bed, Facility
 from visits import rules as visit_rules

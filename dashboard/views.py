@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
-from eligibility.models import Elder
+from registry.public import Elder
 from regions.mixins import AreaScopedMixin
 from regions.selectors import area_roots, picker_levels, resolve_area
 
@@ -29,7 +29,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         today = timezone.localdate()
         context["roots"] = area_roots(user)
         context["actions"] = selectors.action_items(user, today=today)
-        if user.has_perm("eligibility.view_elder"):
+        if user.has_perm("registry.view_elder"):
             context["elder_count"] = Elder.objects.visible_to(user).alive().count()
         return context
 

@@ -3,10 +3,4 @@ from django.apps import AppConfig
 
 class EligibilityConfig(AppConfig):
     name = "eligibility"
-    verbose_name = "老年人登记与待遇资格"
-
-    def ready(self) -> None:
-        # The registry's importer kinds (户籍花名册 and the status lists) plug into the imports engine.
-        from .importers import register_importers
-
-        register_importers()
+    verbose_name = "待遇资格"

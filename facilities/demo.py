@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from guardian.shortcuts import assign_perm
 
-from eligibility.models import Elder
+from registry.public import Elder
 from regions.models import Region
 
 from . import services

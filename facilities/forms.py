@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from eligibility.models import Elder
+from registry.public import Elder
 from regions.models import Region
 
 from . import services

@@ -14,10 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from audit.services import record
-from eligibility.choices import CareSetting
-from eligibility.models import Elder
-from eligibility.rules import normalize_id_number
-from eligibility.services import elder_set_care_setting
+from registry.public import CareSetting, Elder, elder_set_care_setting, normalize_id_number
 from regions.scoping import code_in_area
 
 from . import rules

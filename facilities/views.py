@@ -300,7 +300,7 @@ class AdmitView(FacilityAccessMixin, View):
         application_id = request.GET.get("application")
         if application_id and application_id.isdigit():
             app = WaitlistApplication.objects.filter(pk=int(application_id), facility=facility).select_related("elder").first()
-            if app is not None and request.user.has_perm("eligibility.view_full_id_number"):
+            if app is not None and request.user.has_perm("registry.view_full_id_number"):
                 initial["elder"] = app.elder.id_number
             elif app is not None:
                 # A facility manager may not read the full ID (docs/security.md): they take it from the

@@ -185,7 +185,7 @@ class _BatchDownload(AreaScopedMixin, SingleObjectMixin, View):
 
     def get(self, request, pk):
         batch = self.get_object()
-        if not request.user.has_perm("eligibility.view_full_id_number"):
+        if not request.user.has_perm("registry.view_full_id_number"):
             record(actor=request.user, event=self.event, obj=batch, outcome="denied", ip_address=client_ip(request))
             raise PermissionDenied("原始文件含完整身份证号码，您的角色无权下载")
         stored = getattr(batch, self.field)

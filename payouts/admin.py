@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from eligibility.admin import PERSONAL_DATA
+from registry.public import PERSONAL_DATA
 from regions.admin_mixins import ScopedAdminMixin
 
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, PayrollTransition

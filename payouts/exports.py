@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 
-from eligibility.rules import mask_id_number
+from registry.public import mask_id_number
 from regions.models import Region
 
 from .models import PayrollLine, PayrollRun

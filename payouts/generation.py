@@ -26,10 +26,17 @@ from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
-from eligibility.models import Benefit, Elder, Enrolment, EnrolmentEvent
-from eligibility.policy import periods
-from eligibility.policy.catalogue import AppliedRule, applicable_rules
-from eligibility.policy.compiler import compile_criteria, population_q
+from eligibility.public import (
+    AppliedRule,
+    Benefit,
+    Enrolment,
+    EnrolmentEvent,
+    applicable_rules,
+    compile_criteria,
+    periods,
+    population_q,
+)
+from registry.public import Elder
 
 from . import rules
 from .models import CheckItem, PayrollLine, PayrollLineEvent, PayrollRun

@@ -34,7 +34,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from audit.services import record
-from eligibility.rules import mask_id_number
+from registry.public import mask_id_number
 from imports.reading import FileRejected
 from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
 from imports.services import FileRefused

@@ -70,7 +70,7 @@ def monthly_report(user: Any) -> list[dict[str, Any]]:
 
 def run_history(run: PayrollRun) -> list[Any]:
     """The run's field changes (django-simple-history), newest first, as readable entries."""
-    from eligibility.history import history_entries
+    from registry.public import history_entries
 
     return history_entries(run, limit=50)
 

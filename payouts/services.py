@@ -24,9 +24,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from audit.services import record
-from eligibility.models import Benefit
-from eligibility.policy import periods
-from eligibility.policy.locks import lock_key
+from eligibility.public import Benefit, lock_key, periods
 from regions.governance import four_eyes_refusal
 from regions.models import Region
 from regions.scoping import code_in_area

@@ -46,14 +46,7 @@ class ReadOnlyHistoryMixin:
     history_list_display = ["history_user"]
 
 
-FULL_ID = "eligibility.view_full_id_number"
-# What a role without the full-ID permission sees masked, on admin pages, history and exports.
-PERSONAL_DATA = {
-    "id_number": (FULL_ID, rules.mask_id_number),
-    "bank_account": (FULL_ID, rules.mask_bank_account),
-    # With the village (first 6 digits) and sex beside it, the birth date completes the ID.
-    "birth_date": (FULL_ID, rules.mask_birth_date),
-}
+PERSONAL_DATA = rules.PERSONAL_DATA
 
 
 class ScopedImportExportMixin(EngineImportFormatsMixin, ImportExportMixin):
@@ -155,4 +148,3 @@ class ElderAdmin(ScopedImportExportMixin, ReadOnlyHistoryMixin, ScopedAdminMixin
         else:
             saved = services.elder_create(actor=request.user, data=data)
             obj.pk = saved.pk
-from . import admin_catalogue  # noqa: E402,F401  (policy catalogue, enrolments, sweep runs)

@@ -72,7 +72,7 @@ class ElderForm(forms.ModelForm):
         # Roles that may not see the full ID number (e.g. village workers) edit everything else; the ID,
         # the birth date (eight of its digits) and the bank account stay masked and unchanged.
         self.masked_fields = {}
-        if self.instance.pk and not user.has_perm("eligibility.view_full_id_number"):
+        if self.instance.pk and not user.has_perm("registry.view_full_id_number"):
             for name in ("id_number", "birth_date", "bank_account"):
                 label = self.fields.pop(name).label
                 value = getattr(self.instance, name)

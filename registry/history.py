@@ -47,7 +47,7 @@ def _display(model_field: models.Field, value: Any, related_cache: dict, *, full
 def history_entries(obj: Any, limit: int = 50, *, full_id: bool = False) -> list[HistoryEntry]:
     """Newest first. The first record of an object is shown as 新建 without a field list.
 
-    Without ``full_id`` (the viewer's eligibility.view_full_id_number) a birth date is masked too: with
+    Without ``full_id`` (the viewer's registry.view_full_id_number) a birth date is masked too: with
     the masked ID next to it, it would give the number away."""
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     entries: list[HistoryEntry] = []

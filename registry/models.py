@@ -12,8 +12,8 @@ from regions.fields import RegionCodeField
 from regions.models import Region
 from regions.scoping import ScopedQuerySet
 
-from .. import rules
-from ..choices import (
+from . import rules
+from .choices import (
     ECONOMICALLY_DIFFICULT,
     AbilityLevel,
     CareSetting,
@@ -45,9 +45,10 @@ class Household(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name="户变更记录")
+    history = HistoricalRecords(verbose_name="户变更记录", table_name="eligibility_historicalhousehold")
 
     class Meta:
+        db_table = "eligibility_household"  # the table predates the registry app (migrations 0001)
         verbose_name = "户"
         verbose_name_plural = "户"
         constraints = [
@@ -164,9 +165,12 @@ class Elder(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = ElderQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name="老年人变更记录", excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        verbose_name="老年人变更记录", excluded_fields=["updated_at"], table_name="eligibility_historicalelder"
+    )
 
     class Meta:
+        db_table = "eligibility_elder"  # the table predates the registry app (migrations 0001)
         verbose_name = "老年人"
         verbose_name_plural = "老年人"
         permissions = [("view_full_id_number", "查看完整身份证号码")]

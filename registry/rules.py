@@ -170,3 +170,13 @@ def mask_phone(phone: str) -> str:
         return "*" * len(phone)
     keep = 4 if phone.startswith("0") and len(phone) > 8 else 0
     return phone[:keep] + "*" * (len(phone) - keep - 4) + phone[-4:]
+
+
+FULL_ID = "registry.view_full_id_number"
+# What a role without the full-ID permission sees masked, on admin pages, history and exports.
+PERSONAL_DATA = {
+    "id_number": (FULL_ID, mask_id_number),
+    "bank_account": (FULL_ID, mask_bank_account),
+    # With the village (first 6 digits) and sex beside it, the birth date completes the ID.
+    "birth_date": (FULL_ID, mask_birth_date),
+}

@@ -61,5 +61,5 @@ def elder_list(*, user: Any, filters: dict[str, str], area: Region | None, today
     if filters.get("flag"):
         qs = qs.with_flag(filters["flag"])
     if filters.get("q"):
-        qs = qs.filter(search_q(filters["q"], partial_id=user.has_perm("eligibility.view_full_id_number")))
+        qs = qs.filter(search_q(filters["q"], partial_id=user.has_perm("registry.view_full_id_number")))
     return qs.select_related("region", "region__parent").order_by("region_code", "name", "id")

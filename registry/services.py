@@ -137,7 +137,7 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], household_nu
 
 def elder_reveal_id_number(*, actor: Any, elder: Elder, ip_address: str | None = None) -> str:
     """The full ID number for a user whose role needs it; every reveal is logged."""
-    if not actor.has_perm("eligibility.view_full_id_number"):
+    if not actor.has_perm("registry.view_full_id_number"):
         record(actor=actor, event="eligibility.reveal_id_number", obj=elder, outcome="denied", ip_address=ip_address)
         raise PermissionDenied("您的角色无权查看完整身份证号码")
     record(actor=actor, event="eligibility.reveal_id_number", obj=elder, ip_address=ip_address)
@@ -203,7 +203,3 @@ def elder_set_care_setting(*, actor: Any, elder: Elder, care_setting: str, reaso
     elder.save(update_fields=["care_setting", "updated_at"])
     record(actor=actor, event="eligibility.elder_care_setting", obj=elder, detail={"old": old, "new": care_setting, "reason": reason})
     return elder
-
-
-# The nightly re-eligibility sweep (服务找人) lives in eligibility/policy/; this is its public door.
-from .policy.sweep import sweep  # noqa: E402,F401

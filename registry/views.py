@@ -25,8 +25,8 @@ from .models import Elder, Household
 
 class ElderListView(AreaScopedMixin, ListView):
     model = Elder
-    permission_required = "eligibility.view_elder"
-    template_name = "eligibility/elder_list.html"
+    permission_required = "registry.view_elder"
+    template_name = "registry/elder_list.html"
     context_object_name = "elders"
 
     def get_paginate_by(self, queryset):
@@ -54,8 +54,8 @@ class ElderListView(AreaScopedMixin, ListView):
 
 class ElderDetailView(AreaScopedMixin, DetailView):
     model = Elder
-    permission_required = "eligibility.view_elder"
-    template_name = "eligibility/elder_detail.html"
+    permission_required = "registry.view_elder"
+    template_name = "registry/elder_detail.html"
     context_object_name = "elder"
 
     def get_queryset(self):
@@ -67,8 +67,8 @@ class ElderDetailView(AreaScopedMixin, DetailView):
         user = self.request.user
         context["today"] = timezone.localdate()
         context["age"] = elder.age_on(timezone.localdate())
-        context["can_reveal"] = user.has_perm("eligibility.view_full_id_number")
-        context["can_edit"] = user.has_perm("eligibility.change_elder")
+        context["can_reveal"] = user.has_perm("registry.view_full_id_number")
+        context["can_edit"] = user.has_perm("registry.change_elder")
         context["members"] = (
             Elder.objects.visible_to(user).filter(household_id=elder.household_id).exclude(pk=elder.pk).order_by("birth_date")
             if elder.household_id
@@ -82,7 +82,7 @@ class ElderRevealIdView(AreaScopedMixin, View):
     """htmx POST: swap the masked ID for the full one; logged, and only for roles that need it."""
 
     model = Elder
-    permission_required = "eligibility.view_elder"
+    permission_required = "registry.view_elder"
 
     def get_queryset(self):
         return Elder.objects.visible_to(self.request.user)
@@ -91,13 +91,13 @@ class ElderRevealIdView(AreaScopedMixin, View):
         elder = get_object_or_404(self.get_queryset(), pk=pk)
         number = services.elder_reveal_id_number(actor=request.user, elder=elder, ip_address=client_ip(request))
         return HttpResponse(
-            render_to_string("eligibility/_id_number_revealed.html", {"number": number}, request=request)
+            render_to_string("registry/_id_number_revealed.html", {"number": number}, request=request)
         )
 
 
 class _ElderFormMixin(AreaScopedMixin, FormView):
     form_class = ElderForm
-    template_name = "eligibility/elder_form.html"
+    template_name = "registry/elder_form.html"
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -115,7 +115,7 @@ class _ElderFormMixin(AreaScopedMixin, FormView):
 
 
 class ElderCreateView(_ElderFormMixin):
-    permission_required = "eligibility.add_elder"
+    permission_required = "registry.add_elder"
     model = Elder
     extra_context = {"title": "登记老年人"}
 
@@ -131,7 +131,7 @@ class ElderCreateView(_ElderFormMixin):
 
 
 class ElderUpdateView(_ElderFormMixin):
-    permission_required = "eligibility.change_elder"
+    permission_required = "registry.change_elder"
     model = Elder
     extra_context = {"title": "修改老年人信息"}
 
@@ -148,7 +148,7 @@ class ElderUpdateView(_ElderFormMixin):
 
     def get(self, request, *args, **kwargs):
         # The edit form shows the full ID number to roles allowed to see it: that is a reveal, logged.
-        if request.user.has_perm("eligibility.view_full_id_number"):
+        if request.user.has_perm("registry.view_full_id_number"):
             services.elder_reveal_id_number(actor=request.user, elder=self.elder, ip_address=client_ip(request))
         return super().get(request, *args, **kwargs)
 
@@ -170,8 +170,8 @@ class ElderUpdateView(_ElderFormMixin):
 
 class HouseholdDetailView(AreaScopedMixin, DetailView):
     model = Household
-    permission_required = "eligibility.view_household"
-    template_name = "eligibility/household_detail.html"
+    permission_required = "registry.view_household"
+    template_name = "registry/household_detail.html"
     context_object_name = "household"
 
     def get_context_data(self, **kwargs):

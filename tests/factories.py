@@ -7,8 +7,8 @@ import random
 
 import factory
 
-from eligibility import synthetic
-from eligibility.models import Elder, Household
+from registry import synthetic
+from registry.models import Elder, Household
 from regions.models import Region
 
 _rng = random.Random(7)

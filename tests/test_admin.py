@@ -8,7 +8,7 @@ import re
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from eligibility.models import Elder
+from registry.models import Elder
 from regions import roles
 from regions.models import Region, StaffAssignment
 from tests.conftest import COUNTY, OTHER_COUNTY, OTHER_COUNTY_VILLAGE, VILLAGE, make_staff
@@ -35,7 +35,7 @@ def test_region_autocomplete_offers_only_villages_in_the_area(client, county_adm
     client.force_login(county_admin)
     response = client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "eligibility", "model_name": "elder", "field_name": "region", "term": "社区"},
+        {"app_label": "registry", "model_name": "elder", "field_name": "region", "term": "社区"},
     )
     assert response.status_code == 200
     codes = [Region.objects.get(pk=r["id"]).code for r in json.loads(response.content)["results"]]
@@ -240,14 +240,14 @@ def test_attack_admin_export_of_elders_without_full_id_permission_is_masked_and_
     clerk = make_staff("export_clerk", roles.AUDITOR, COUNTY, is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="export_rows"))
     clerk = type(clerk).objects.get(pk=clerk.pk)
-    assert not clerk.has_perm("eligibility.view_full_id_number")
+    assert not clerk.has_perm("registry.view_full_id_number")
     client.force_login(clerk)
     rows = _export(client)
     flat = [str(v) for row in rows for v in row]
     assert elder.id_number not in flat and BANK not in flat
     assert elder.masked_id_number in flat
     event = AuditEvent.objects.get(event="admin.export", user=clerk)
-    assert event.detail == {"model": "eligibility.elder", "rows": 1, "masked": ["bank_account", "id_number"]}
+    assert event.detail == {"model": "registry.elder", "rows": 1, "masked": ["bank_account", "id_number"]}
 
 
 def test_the_admin_export_by_a_county_admin_is_logged_with_its_row_count(client, county_admin, elder, far_elder):
@@ -313,7 +313,7 @@ def test_an_admin_delete_and_change_are_written_to_the_audit_log(client, county_
     assert response.status_code == 302
     deleted = AuditEvent.objects.get(event="admin.delete", object_id=str(gone.pk))
     assert deleted.user == county_admin and deleted.region_code == VILLAGE
-    assert deleted.detail["model"] == "eligibility.household"
+    assert deleted.detail["model"] == "registry.household"
 
     page = client.get(reverse("admin:eligibility_household_change", args=[kept.pk]))
     form = page.context["adminform"].form

@@ -249,9 +249,9 @@ RO = frozenset({"add", "change", "delete"})
 FACILITY_STAFF = ("facilities.view_facility",)
 
 MODELS: dict[str, AdminModel] = {
-    # eligibility
-    "eligibility.elder": AdminModel("area", _elders, importable=True),
-    "eligibility.household": AdminModel("area", _households, importable=True),
+    # registry, eligibility
+    "registry.elder": AdminModel("area", _elders, importable=True),
+    "registry.household": AdminModel("area", _households, importable=True),
     "eligibility.benefit": AdminModel("shared", _benefit),
     "eligibility.benefitrule": AdminModel("area", _benefit_rules),
     "eligibility.policyparameter": AdminModel("area", _policy_parameters),

@@ -34,14 +34,14 @@ ROUTES: dict[str, Route] = {
     "password_change_done": LOGIN,
     "home": LOGIN,
     "regions:area_picker": LOGIN,
-    "eligibility:elder_list": Route("perm", ("eligibility.view_elder",)),
-    "eligibility:elder_create": Route("perm", ("eligibility.add_elder",)),
-    "eligibility:elder_detail": Route("object", ("eligibility.view_elder",), "elder"),
-    "eligibility:elder_update": Route("object", ("eligibility.change_elder",), "elder"),
+    "eligibility:elder_list": Route("perm", ("registry.view_elder",)),
+    "eligibility:elder_create": Route("perm", ("registry.add_elder",)),
+    "eligibility:elder_detail": Route("object", ("registry.view_elder",), "elder"),
+    "eligibility:elder_update": Route("object", ("registry.change_elder",), "elder"),
     "eligibility:elder_reveal_id": Route(
-        "object", ("eligibility.view_elder", "eligibility.view_full_id_number"), "elder", method="post"
+        "object", ("registry.view_elder", "registry.view_full_id_number"), "elder", method="post"
     ),
-    "eligibility:household_detail": Route("object", ("eligibility.view_household",), "household"),
+    "eligibility:household_detail": Route("object", ("registry.view_household",), "household"),
     "assessments:worklist": Route("perm", ("assessments.view_assessment",)),
     "assessments:elder": Route("object", ("assessments.view_assessment",), "elder"),
     "assessments:create": Route("object", ("assessments.add_assessment",), "elder"),
@@ -70,8 +70,8 @@ ROUTES: dict[str, Route] = {
     "imports:batch_detail": Route("object", ("imports.view_importbatch",), "import_batch"),
     "imports:batch_progress": Route("object", ("imports.view_importbatch",), "import_batch"),
     # the uploaded rows with full ID numbers: only for roles that may see full IDs
-    "imports:batch_file": Route("object", ("imports.view_importbatch", "eligibility.view_full_id_number"), "import_batch"),
-    "imports:batch_errors": Route("object", ("imports.view_importbatch", "eligibility.view_full_id_number"), "import_batch"),
+    "imports:batch_file": Route("object", ("imports.view_importbatch", "registry.view_full_id_number"), "import_batch"),
+    "imports:batch_errors": Route("object", ("imports.view_importbatch", "registry.view_full_id_number"), "import_batch"),
     "imports:batch_confirm": Route(
         "object", ("imports.view_importbatch", "imports.add_importbatch"), "import_batch", method="post"
     ),
@@ -262,13 +262,13 @@ def test_matrix(name, where, persona, request, client, regions, settings):
 
 def test_policy_spot_checks(village_worker, auditor, facility_manager, officer, assessor):
     """The role table itself, in the words of the policy (so a careless grant fails here)."""
-    assert village_worker.has_perm("eligibility.change_elder")
-    assert not village_worker.has_perm("eligibility.add_elder")
-    assert not auditor.has_perm("eligibility.change_elder")
-    assert not auditor.has_perm("eligibility.view_full_id_number")
-    assert not facility_manager.has_perm("eligibility.view_elder")
-    assert officer.has_perm("eligibility.view_full_id_number")
-    assert not assessor.has_perm("eligibility.view_full_id_number")
+    assert village_worker.has_perm("registry.change_elder")
+    assert not village_worker.has_perm("registry.add_elder")
+    assert not auditor.has_perm("registry.change_elder")
+    assert not auditor.has_perm("registry.view_full_id_number")
+    assert not facility_manager.has_perm("registry.view_elder")
+    assert officer.has_perm("registry.view_full_id_number")
+    assert not assessor.has_perm("registry.view_full_id_number")
 
 
 def test_edit_form_never_shows_the_full_id_to_roles_that_may_not_see_it(client, village_worker, officer, elder):

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from eligibility.models import Elder
-from eligibility.rules import parse_id_number
+from registry.models import Elder
+from registry.rules import parse_id_number
 from regions.roles import ROLE_NAMES
 
 

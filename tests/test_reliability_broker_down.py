@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from core.tasks import BROKER_DOWN_MESSAGE, BrokerUnavailable, enqueue
-from eligibility.models import Elder
+from registry.models import Elder
 from imports.models import ImportBatch
 from payouts.models import PayrollRun
 

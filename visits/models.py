@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from eligibility.models import Elder
 from regions.fields import RegionCodeField
 from regions.models import Region
 from regions.scoping import ScopedQuerySet
@@ -74,7 +73,7 @@ class VisitRule(models.Model):
         return f"{self.name}（{self.get_frequency_display()}{self.times}次）"
 
     def clean(self) -> None:
-        from eligibility.policy.vocabulary import CriteriaError, validate
+        from eligibility.public import CriteriaError, validate_criteria as validate
 
         try:
             self.criteria = validate(self.criteria)
@@ -104,7 +103,7 @@ class VisitorKind(models.TextChoices):
 class VisitorAssignment(models.Model):
     """The one responsible visitor (结对探访人) of an elder."""
 
-    elder = models.OneToOneField(Elder, verbose_name="老年人", on_delete=models.CASCADE, related_name="visitor_assignment")
+    elder = models.OneToOneField("registry.Elder", verbose_name="老年人", on_delete=models.CASCADE, related_name="visitor_assignment")
     visitor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="探访人", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField("探访人类别", max_length=16, choices=VisitorKind.choices, default=VisitorKind.VILLAGE_WORKER)
     region_code = RegionCodeField("区划代码", editable=False)
@@ -136,7 +135,7 @@ class Visit(models.Model):
 
     OPEN_STATUSES = (Status.PENDING, Status.OVERDUE)
 
-    elder = models.ForeignKey(Elder, verbose_name="老年人", on_delete=models.CASCADE, related_name="visits")
+    elder = models.ForeignKey("registry.Elder", verbose_name="老年人", on_delete=models.CASCADE, related_name="visits")
     rule = models.ForeignKey(VisitRule, verbose_name="探访规则", on_delete=models.PROTECT, related_name="visits")
     visitor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="探访人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -184,7 +183,7 @@ class VisitRecord(models.Model):
     submit (or a retry over a flaky phone network) stores one record."""
 
     visit = models.OneToOneField(Visit, verbose_name="探访任务", on_delete=models.PROTECT, related_name="record")
-    elder = models.ForeignKey(Elder, verbose_name="老年人", on_delete=models.CASCADE, related_name="visit_records")
+    elder = models.ForeignKey("registry.Elder", verbose_name="老年人", on_delete=models.CASCADE, related_name="visit_records")
     region_code = RegionCodeField("区划代码")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+")
     visited_at = models.DateTimeField("探访时间")
@@ -225,7 +224,7 @@ class FollowUp(models.Model):
         CLOSED = "closed", "已办结"
 
     record = models.ForeignKey(VisitRecord, verbose_name="探访记录", on_delete=models.PROTECT, related_name="follow_ups")
-    elder = models.ForeignKey(Elder, verbose_name="老年人", on_delete=models.CASCADE, related_name="visit_follow_ups")
+    elder = models.ForeignKey("registry.Elder", verbose_name="老年人", on_delete=models.CASCADE, related_name="visit_follow_ups")
     region_code = RegionCodeField("区划代码")
     kind = models.CharField("转介事项", max_length=20, choices=Kind.choices)
     note = models.CharField("说明", max_length=300, blank=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from eligibility.models import Elder
+from registry.public import Elder
 from regions.models import Region
 
 from . import rules

@@ -16,11 +16,8 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.services import record as audit
-from eligibility.choices import CareSetting
-from eligibility.models import Elder
-from eligibility.policy.compiler import compile_criteria
-from eligibility.policy.locks import try_xact_lock
-from eligibility.policy.sweep import county_code12
+from registry.public import CareSetting, Elder
+from eligibility.public import compile_criteria, county_code12, try_xact_lock
 from regions.models import Region
 from regions.scoping import code_in_area
 
@@ -216,7 +213,7 @@ def schedule_county(*, as_of: dt.date, county_code: str) -> ScheduleResult:
 
 def counties_with_rules_or_visits() -> list[str]:
     """Counties the nightly task works on: those with elders (as the sweep does)."""
-    from eligibility.policy.sweep import counties_with_elders
+    from eligibility.public import counties_with_elders
 
     return counties_with_elders()
 

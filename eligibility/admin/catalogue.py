@@ -1,5 +1,5 @@
 """Admin of the policy catalogue (county administrators edit the list here) and read-only views of
-enrolments and sweep runs. Imported once at the end of eligibility/admin.py."""
+enrolments and sweep runs. Imported by eligibility/admin/__init__.py."""
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -8,9 +8,9 @@ from django.db.models import Q
 from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
 from regions.scoping import area_prefixes, code_in_area, filter_for_area, prefix_q
 
-from .models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
-from .policy.catalogue import covering_prefixes
-from .policy.vocabulary import __doc__ as VOCABULARY_DOC
+from ..models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
+from ..policy.catalogue import covering_prefixes
+from ..policy.vocabulary import __doc__ as VOCABULARY_DOC
 
 
 class JurisdictionVisibleMixin:
@@ -151,7 +151,7 @@ class EnrolmentEventAdmin(_ReadOnly, AdminRulesMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        from .models import Enrolment as E
+        from ..models import Enrolment as E
 
         visible = E.objects.visible_to(request.user).values("pk")
         return super().get_queryset(request).filter(enrolment__in=visible)

@@ -10,10 +10,10 @@ from django import forms
 
 from regions.models import Region
 
-from .models import Benefit, BenefitRule
-from .policy import periods
-from .policy.catalogue import in_force_q
-from .policy.whatif import Draft, DraftError
+from ..models import Benefit, BenefitRule
+from ..policy import periods
+from ..policy.catalogue import in_force_q
+from ..policy.whatif import Draft, DraftError
 
 KINDS = [
     ("amount", "调整现有档次金额"),

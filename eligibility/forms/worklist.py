@@ -6,8 +6,8 @@ from django import forms
 
 from regions.models import Region
 
-from .models import Benefit, Enrolment
-from .policy.selectors import TABS
+from ..models import Benefit, Enrolment
+from ..policy.selectors import TABS
 
 
 class WorklistFilterForm(forms.Form):

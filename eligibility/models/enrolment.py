@@ -10,7 +10,6 @@ from regions.fields import RegionCodeField
 from regions.scoping import ScopedQuerySet
 
 from .catalogue import Benefit, BenefitRule
-from .registry import Elder
 
 
 class SweepRun(models.Model):
@@ -104,7 +103,7 @@ class Enrolment(models.Model):
     # edited in the admin only, where PROTECT refuses deleting a referenced benefit or rule, and a
     # rule is retired with effective_to, never deleted. The elder keeps its database foreign key.
     elder = models.ForeignKey(
-        Elder, verbose_name="老年人", on_delete=models.PROTECT, related_name="enrolments", db_index=False
+        "registry.Elder", verbose_name="老年人", on_delete=models.PROTECT, related_name="enrolments", db_index=False
     )
     benefit = models.ForeignKey(
         Benefit, verbose_name="项目", on_delete=models.PROTECT, related_name="enrolments", db_index=False,

@@ -20,7 +20,7 @@ class SweepDecision(models.Model):
     per (elder, benefit), and every query filters one benefit."""
 
     elder = models.OneToOneField(
-        "eligibility.Elder", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "registry.Elder", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     benefit_id = models.BigIntegerField()
     rule_id = models.BigIntegerField()

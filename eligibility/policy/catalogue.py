@@ -83,7 +83,7 @@ class AppliedRule:
 
 
 def _describe(criteria: dict) -> list[str]:
-    from ..choices import CareSetting, DisabilityCategory, EconomicStatus, LivingArrangement, SpecialFamily, VeteranCategory
+    from registry.public import CareSetting, DisabilityCategory, EconomicStatus, LivingArrangement, SpecialFamily, VeteranCategory
 
     names: dict[str, Any] = {
         "economic_status": EconomicStatus, "living_arrangement": LivingArrangement, "care_setting": CareSetting,

@@ -1,6 +1,6 @@
 """Rule compiler: a rule's criteria → one Django ``Q`` over ``Elder`` (docs/contributing.md rule 3: pure, no writes).
 
-Age bands become birth-date ranges (``rules.birth_date_bounds_for_age``), so every criterion is an
+Age bands become birth-date ranges (``registry.birth_date_bounds_for_age``), so every criterion is an
 index-friendly comparison on a column and the sweep stays set-based. ``reference.py`` evaluates the
 same criteria in plain Python; a hypothesis test keeps the two in agreement.
 """
@@ -12,16 +12,16 @@ from typing import Any
 
 from django.db.models import Q
 
-from .. import rules
+from registry import public as registry
 from . import periods
 from .vocabulary import INCLUSIVE_RANGES, SETS, validate
 
 # Birth dates outside this window are data errors: reported by the sweep, never matched.
-EARLIEST_BIRTH = rules.EARLIEST_BIRTH
+EARLIEST_BIRTH = registry.EARLIEST_BIRTH
 
 
 def _age_q(bounds: dict[str, int | None], on: dt.date, prefix: str) -> Q:
-    earliest, latest = rules.birth_date_bounds_for_age(bounds.get("min"), bounds.get("max"), on)
+    earliest, latest = registry.birth_date_bounds_for_age(bounds.get("min"), bounds.get("max"), on)
     q = Q()
     if latest is not None:
         q &= Q(**{f"{prefix}birth_date__lte": latest})

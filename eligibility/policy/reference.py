@@ -1,7 +1,7 @@
 """A plain-Python evaluator of the same criteria, for tests and the benchmark baseline only.
 
 It reads attributes of any object shaped like ``Elder`` and shares nothing with the compiler but
-the vocabulary's validation and ``rules.age_on``, so an agreement test means something.
+the vocabulary's validation and ``registry.age_on``, so an agreement test means something.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .. import rules
+from registry import public as registry
 from . import periods
 from .vocabulary import INCLUSIVE_RANGES, SETS, validate
 
@@ -31,13 +31,13 @@ def in_population(elder: Any, period: dt.date) -> bool:
         return False
     if elder.moved_out_on is not None and elder.moved_out_on < period:
         return False
-    return elder.birth_date is not None and rules.EARLIEST_BIRTH <= elder.birth_date < period
+    return elder.birth_date is not None and registry.EARLIEST_BIRTH <= elder.birth_date < period
 
 
 def matches(criteria: Any, elder: Any, *, period: dt.date, start: str = "next_month") -> bool:
     """Whether ``elder`` meets ``criteria`` for the month ``period``, computed row by row."""
     c = validate(criteria)
-    age = rules.age_on(elder.birth_date, periods.age_reference_day(period, start))
+    age = registry.age_on(elder.birth_date, periods.age_reference_day(period, start))
     if "age" in c and not _in_band(age, c["age"]):
         return False
     if "age_male" in c or "age_female" in c:

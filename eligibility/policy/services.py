@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from audit.services import record
 
-from ..models import Elder, Enrolment, EnrolmentEvent
+from registry.public import Elder
+from ..models import Enrolment, EnrolmentEvent
 from . import periods
 
 S = Enrolment.Status

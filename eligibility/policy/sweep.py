@@ -43,7 +43,8 @@ from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Sub
 from django.db.models.functions import Cast, Concat, Substr, TruncMonth
 from django.utils import timezone
 
-from ..models import Benefit, Elder, Enrolment, EnrolmentEvent, SweepDecision, SweepRun
+from registry.public import Elder
+from ..models import Benefit, Enrolment, EnrolmentEvent, SweepDecision, SweepRun
 from . import periods
 from .catalogue import AppliedRule, applicable_rules
 from .compiler import EARLIEST_BIRTH, compile_criteria, population_q, valid_birth_q

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..choices import (
+from registry.public import (
     CareSetting,
     DisabilityCategory,
     EconomicStatus,

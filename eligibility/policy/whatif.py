@@ -31,7 +31,8 @@ from django.db.models.functions import Cast, Coalesce, Substr
 
 from regions.models import Region
 
-from ..models import Benefit, BenefitRule, Elder
+from registry.public import Elder
+from ..models import Benefit, BenefitRule
 from . import periods
 from .catalogue import AppliedRule, applicable_rules, rules_in_force
 from .compiler import compile_criteria, population_q

@@ -7,9 +7,9 @@ from django.views.generic import TemplateView
 
 from regions.mixins import AreaScopedMixin
 
-from .forms_whatif import WhatIfForm
-from .models import Elder
-from .policy.whatif import DraftError, what_if
+from ..forms.whatif import WhatIfForm
+from registry.public import Elder
+from ..policy.whatif import DraftError, what_if
 
 
 class WhatIfView(AreaScopedMixin, TemplateView):

@@ -18,9 +18,9 @@ from django.views.generic import ListView, View
 from audit.services import client_ip, record
 from regions.mixins import AreaScopedMixin
 
-from .forms_worklist import DecisionForm, WorklistFilterForm
-from .models import Enrolment
-from .policy import export, periods, selectors, services
+from ..forms.worklist import DecisionForm, WorklistFilterForm
+from ..models import Enrolment
+from ..policy import export, periods, selectors, services
 
 
 class _WorklistBase(AreaScopedMixin):
@@ -121,7 +121,7 @@ class EnrolmentExportView(_WorklistBase, View):
             qs = selectors.worklist(user=request.user, tab=data.get("tab") or "candidates", filters=data)
         else:
             qs = selectors.enrolment_list(user=request.user, filters=data)
-        full_id = request.user.has_perm("eligibility.view_full_id_number")
+        full_id = request.user.has_perm("registry.view_full_id_number")
         fmt = request.GET.get("format", "csv")
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         counted = _Counted(qs.iterator(chunk_size=2000))

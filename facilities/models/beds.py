@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from eligibility.models import Elder
 from regions.fields import RegionCodeField
 from regions.scoping import ScopedQuerySet
 
@@ -57,7 +56,7 @@ class Bed(models.Model):
 class Admission(models.Model):
     """An elder's stay in one bed, from admission to discharge. Open while discharged_on is empty."""
 
-    elder = models.ForeignKey(Elder, verbose_name="老年人", on_delete=models.PROTECT, related_name="+")
+    elder = models.ForeignKey("registry.Elder", verbose_name="老年人", on_delete=models.PROTECT, related_name="+")
     bed = models.ForeignKey(Bed, verbose_name="床位", on_delete=models.PROTECT, related_name="admissions")
     facility = models.ForeignKey(Facility, verbose_name="机构", on_delete=models.PROTECT, related_name="admissions")
     region_code = RegionCodeField("区划代码", editable=False)

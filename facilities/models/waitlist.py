@@ -7,8 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from eligibility.choices import EconomicStatus
-from eligibility.models import Elder
+from registry.public import EconomicStatus
 from regions.fields import RegionCodeField
 from regions.scoping import ScopedQuerySet
 
@@ -92,7 +91,7 @@ class WaitlistApplication(models.Model):
     facility = models.ForeignKey(
         Facility, verbose_name="申请机构", on_delete=models.PROTECT, related_name="waitlist_applications"
     )
-    elder = models.ForeignKey(Elder, verbose_name="老年人", on_delete=models.PROTECT, related_name="+")
+    elder = models.ForeignKey("registry.Elder", verbose_name="老年人", on_delete=models.PROTECT, related_name="+")
     region_code = RegionCodeField("区划代码", editable=False)
     applied_on = models.DateField("申请日期")
     wants_centralised = models.BooleanField("申请集中供养", default=True)

@@ -27,10 +27,10 @@ from .parsing import (
     CHUNK,
     RowParser,
     _apply_updates,
-    _existing,
+    existing_elders,
     _flag_duplicates,
     _history_user,
-    _in_area,
+    in_area,
     report_conflicts,
 )
 from .villages import Villages
@@ -80,7 +80,7 @@ ROLL_FIELDS = ("name", "sex", "birth_date", "relation_to_head", "hukou_type", "a
 # reason, so that the import cannot be used to find out who is registered in another area.
 REFUSED_ID = "该身份证号码无法在您的辖区导入，请联系县级管理员"
 
-ROLL_PERMISSIONS = ("eligibility.add_elder", "eligibility.change_elder", "eligibility.add_household")
+ROLL_PERMISSIONS = ("registry.add_elder", "registry.change_elder", "registry.add_household")
 
 
 def validate_roll(ctx: Context) -> Plan:
@@ -183,7 +183,7 @@ def validate_roll(ctx: Context) -> Plan:
     for position, (row, (pid, values)) in enumerate(items):
         if position % CHUNK == 0:  # stored elders a chunk at a time: memory stays flat for 200k rows
             ctx.progress(0.7 + 0.3 * position / total)
-            existing = _existing([p.number for _, (p, _) in items[position:position + CHUNK]], compared)
+            existing = existing_elders([p.number for _, (p, _) in items[position:position + CHUNK]], compared)
         if row in ignored:
             plan.unchanged += 1
             continue
@@ -198,7 +198,7 @@ def validate_roll(ctx: Context) -> Plan:
                                    cell_text(values.get("disability_category", "")),
                                    "填写了残疾等级时请填写残疾类别"))
             continue
-        if stored is not None and not _in_area(prefixes, stored["region_code"]):
+        if stored is not None and not in_area(prefixes, stored["region_code"]):
             # The clerk must not learn that (or where) the person is registered elsewhere: the message
             # is the one any refused ID gets; the real reason goes to the audit log (one event per file).
             errors.append(RowError(row, table.labels["id_number"], pid.number, REFUSED_ID))

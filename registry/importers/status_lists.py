@@ -19,10 +19,10 @@ from .parsing import (
     _MISSING,
     RowParser,
     _apply_updates,
-    _existing,
+    existing_elders,
     _flag_duplicates,
     _history_user,
-    _in_area,
+    in_area,
     report_conflicts,
 )
 from .vocabulary import (
@@ -38,7 +38,7 @@ from .vocabulary import (
     _help,
 )
 
-STATUS_PERMISSIONS = ("eligibility.change_elder",)
+STATUS_PERMISSIONS = ("registry.change_elder",)
 
 
 def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dict], dict | None]) -> Callable[[Context], Plan]:
@@ -68,7 +68,7 @@ def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dic
             parsed[row] = (pid, name, values)
             seen[pid.number].append((row, values))
         flagged, ignored = _flag_duplicates(seen, parser, errors, parsed)
-        existing = _existing((p[0].number for r, p in parsed.items() if r not in flagged), COMPARED)
+        existing = existing_elders((p[0].number for r, p in parsed.items() if r not in flagged), COMPARED)
         plan = Plan()
         updates: list[tuple[int, dict, dict, int]] = []
         for row, (pid, name, values) in parsed.items():
@@ -78,7 +78,7 @@ def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dic
                 plan.unchanged += 1
                 continue
             stored = existing.get(pid.number)
-            if stored is None or not _in_area(prefixes, stored["region_code"]):
+            if stored is None or not in_area(prefixes, stored["region_code"]):
                 errors.append(RowError(row, table.labels["id_number"], pid.number,
                                        "在您的管辖区域内没有登记该身份证号码的老年人"))
                 continue

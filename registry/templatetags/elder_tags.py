@@ -3,7 +3,7 @@ import re
 from django import template
 from django.utils import timezone
 
-from eligibility import rules
+from registry import rules
 
 register = template.Library()
 
@@ -18,7 +18,7 @@ def age_on(birth_date, today):
 
 def _may_see_full_id(context) -> bool:
     perms = context.get("perms")
-    return bool(perms) and "eligibility.view_full_id_number" in perms
+    return bool(perms) and "registry.view_full_id_number" in perms
 
 
 @register.simple_tag(takes_context=True)

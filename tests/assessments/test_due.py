@@ -9,7 +9,7 @@ import pytest
 from assessments import services
 from assessments.models import Assessment, Status
 from assessments.selectors import elders_due_for_assessment, elders_due_soon, instrument
-from eligibility.models import Elder
+from registry.models import Elder
 from tests.conftest import VILLAGE
 from tests.factories import ElderFactory
 

@@ -23,7 +23,7 @@ def test_record_writes_who_did_what_where(officer, elder):
     assert (stored.user, stored.username) == (officer, "officer")
     assert (stored.event, stored.outcome) == ("eligibility.elder_view", "ok")
     assert stored.region_code == elder.region_code
-    assert (stored.object_type, stored.object_id) == ("eligibility.elder", str(elder.pk))
+    assert (stored.object_type, stored.object_id) == ("registry.elder", str(elder.pk))
     assert stored.object_repr == str(elder)
     assert (stored.ip_address, stored.detail) == ("10.0.0.7", {"page": 1})
     assert stored.at is not None and stored.at.utcoffset() == dt.timedelta(0)

@@ -11,8 +11,8 @@ from collections import Counter
 import pytest
 
 from bench import cli, generate
-from eligibility import rules
-from eligibility.models import Elder, Household
+from registry import rules
+from registry.models import Elder, Household
 from regions.models import Region
 from tests.factories import ElderFactory
 

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from eligibility.models import Elder, Household
+from registry.models import Elder, Household
 from imports import services
 from imports.models import ImportBatch
 from tests.conftest import PASSWORD, VILLAGE

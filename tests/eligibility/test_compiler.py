@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from eligibility.choices import EconomicStatus, LivingArrangement
-from eligibility.models import Elder
+from registry.choices import EconomicStatus, LivingArrangement
+from registry.models import Elder
 from eligibility.policy import periods, reference
 from eligibility.policy.compiler import compile_criteria
 from eligibility.policy.vocabulary import CriteriaError, validate

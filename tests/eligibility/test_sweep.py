@@ -10,7 +10,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from eligibility.models import Elder, Enrolment, EnrolmentEvent, SweepRun
+from eligibility.models import Enrolment, EnrolmentEvent, SweepRun
+from registry.models import Elder
 import eligibility.policy.sweep as sweep_module
 from eligibility.policy.sweep import sweep
 from tests.conftest import COUNTY, NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE, VILLAGE

@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from bench import cli, generate
-from eligibility.models import BenefitRule, Elder, Enrolment
+from eligibility.models import BenefitRule, Enrolment
+from registry.models import Elder
 
 pytestmark = [pytest.mark.bench, pytest.mark.django_db]
 

@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.db.models import F
 
 import eligibility.policy.sweep as sweep_module
-from eligibility.models import Elder, Enrolment, PolicyParameter, SweepRun
+from eligibility.models import Enrolment, PolicyParameter, SweepRun
+from registry.models import Elder
 from eligibility.policy.services import enrolments_decide
 from eligibility.policy.sweep import sweep
 from tests.conftest import COUNTY, OTHER_COUNTY, OTHER_COUNTY_VILLAGE, VILLAGE

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from eligibility.models import Elder, Enrolment, EnrolmentEvent, SweepRun
+from eligibility.models import Enrolment, EnrolmentEvent, SweepRun
+from registry.models import Elder
 from eligibility.policy.sweep import sweep
 from tests.conftest import COUNTY, VILLAGE
 from tests.factories import ElderFactory

@@ -8,7 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from eligibility.models import Elder, Enrolment, EnrolmentEvent
+from eligibility.models import Enrolment, EnrolmentEvent
+from registry.models import Elder
 from eligibility.policy.sweep import sweep
 from tests.conftest import COUNTY, NEIGHBOUR_VILLAGE, VILLAGE
 from tests.factories import ElderFactory

@@ -13,7 +13,8 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.urls import reverse
 
-from eligibility.models import Benefit, BenefitRule, Elder, Enrolment
+from eligibility.models import Benefit, BenefitRule, Enrolment
+from registry.models import Elder
 from eligibility.policy import reference
 from eligibility.policy.whatif import Draft, DraftError, rule_sets, what_if
 from regions.models import Region

@@ -11,7 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from eligibility.models import Elder, Enrolment
+from eligibility.models import Enrolment
+from registry.models import Elder
 from eligibility.policy.sweep import sweep
 from tests.conftest import COUNTY, NEIGHBOUR_VILLAGE, VILLAGE
 from tests.factories import ElderFactory

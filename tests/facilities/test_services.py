@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from audit.models import AuditEvent
-from eligibility.models import Elder
+from registry.models import Elder
 from facilities import services
 from facilities.models import Admission, Bed, Facility, Rating
 from tests.conftest import OTHER_COUNTY_VILLAGE, VILLAGE

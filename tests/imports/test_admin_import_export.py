@@ -8,7 +8,7 @@ import openpyxl
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from eligibility.models import Elder, Household
+from registry.models import Elder, Household
 from imports.reports import neutralise
 from tests.conftest import NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE, VILLAGE, make_staff
 from tests.factories import ElderFactory

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bench import import_roll
-from eligibility.models import Elder, Household
+from registry.models import Elder, Household
 
 pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
 

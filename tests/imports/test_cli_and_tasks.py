@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from eligibility.models import Elder
+from registry.models import Elder
 from imports import services
 from imports.models import ImportBatch
 from tests.celery_helpers import real_worker_if_broker

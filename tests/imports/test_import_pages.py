@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from eligibility.models import Elder
+from registry.models import Elder
 from imports import services
 from imports.models import ImportBatch
 

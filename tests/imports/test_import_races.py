@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, OperationalError, connection
 
-from eligibility.importers import parsing
-from eligibility.models import Elder
+from registry.importers import parsing
+from registry.models import Elder
 from imports import bulk, services
 from imports.models import ImportBatch
 from tests.concurrency import race, require_postgres
@@ -50,7 +50,7 @@ def _barrier_before_writes(monkeypatch, parties: int = 2):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(parsing, "_apply_updates", held)
-    import eligibility.importers.roll as roll_module
+    import registry.importers.roll as roll_module
 
     monkeypatch.setattr(roll_module, "_apply_updates", held)
 

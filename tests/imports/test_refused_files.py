@@ -158,7 +158,7 @@ def test_a_utf16_csv_saved_as_excel_unicode_text_is_read(county_admin, tmp_path,
     as 「这不是电子表格文件」. Written here by Python's own codecs (BOM first for the explicit byte orders)."""
     import codecs
 
-    from eligibility.models import Elder
+    from registry.models import Elder
 
     number = new_id()
     text = "\r\n".join(separator.join(row) for row in [

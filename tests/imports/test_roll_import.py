@@ -7,7 +7,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from eligibility.models import Elder, Household
+from registry.models import Elder, Household
 from imports.models import ImportBatch
 from imports.reading import FileRejected
 from tests.conftest import NEIGHBOUR_VILLAGE, VILLAGE
@@ -26,7 +26,7 @@ def test_a_messy_roll_with_title_rows_shuffled_columns_and_every_date_format_imp
     births = [dt.date(1950, 1, 5), dt.date(1944, 2, 29), dt.date(1960, 12, 31), dt.date(1938, 7, 1),
               dt.date(1955, 3, 15), dt.date(1949, 10, 1)]
     ids = [new_id(b, "F" if i % 2 else "M") for i, b in enumerate(births)]
-    from eligibility.rules import check_char
+    from registry.rules import check_char
 
     x_id = next(f + "X" for f in (f"61040319510101{seq:03d}" for seq in range(1, 999, 2)) if check_char(f) == "X")
     header = ["户号", "  姓 名 ", "备注", "身份证号", "村（社区）", "出生日期", "经济状况", "联系电话", "居住情况", "民族"]
@@ -232,7 +232,7 @@ def test_an_officer_cannot_import_into_the_neighbour_township_nor_overwrite_its_
 
 
 def test_a_village_name_that_exists_twice_in_the_area_needs_its_township(county_admin):
-    from eligibility.importers import Villages
+    from registry.importers import Villages
 
     villages = Villages(county_admin)
     assert villages.resolve("凤岗路社区")[1] == VILLAGE

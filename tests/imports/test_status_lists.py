@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eligibility.history import history_entries
+from registry.history import history_entries
 from imports.models import ImportBatch
 
 from .helpers import error_rows, import_now, xlsx

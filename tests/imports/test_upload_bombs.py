@@ -22,7 +22,7 @@ from bench.upload_bombs import (
     header_row,
     sheet_xml,
 )
-from eligibility.importers import ROLL_COLUMNS
+from registry.importers import ROLL_COLUMNS
 from imports import services
 from imports.models import ImportBatch
 from imports.reading import FileRejected, check_file, read_cells, read_table

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from eligibility.rules import mask_id_number
+from registry.rules import mask_id_number
 from imports import services as imports_services
 from imports.models import ImportBatch
 from payouts import services

@@ -1,6 +1,6 @@
 """The one scoping rule, seen from the registry."""
 
-from eligibility.models import Elder
+from registry.models import Elder
 from regions.scoping import minimal_prefixes
 
 

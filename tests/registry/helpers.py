@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.urls import reverse
 
-from eligibility.models import Elder
-from eligibility.rules import check_char
+from registry.models import Elder
+from registry.rules import check_char
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
-from eligibility import services
+from registry import services
 
 
 def test_an_approved_assessment_level_lands_on_the_elder_with_history(assessor, elder):

@@ -12,8 +12,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from eligibility.models import Elder, Household
-from eligibility.rules import mask_id_number
+from registry.models import Elder, Household
+from registry.rules import mask_id_number
 from regions import roles
 from tests.conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE_SAME_TOWNSHIP, TODAY, VILLAGE
 from tests.factories import ElderFactory

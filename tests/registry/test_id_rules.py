@@ -9,8 +9,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from eligibility.choices import AGE_BANDS
-from eligibility.rules import (
+from registry.choices import AGE_BANDS
+from registry.rules import (
     IdNumberError,
     age_on,
     birth_date_bounds_for_age,
@@ -286,7 +286,7 @@ def test_attack_rebuild_id_from_mask_village_sex_and_age_leaves_thousands_of_can
     """What a role without full-ID rights sees of an elder — the mask, the village (so the first 6 digits),
     sex and age — fits thousands of valid ID numbers. (The old mask, first 6 + last 4, next to the birth
     date left exactly one: digits 7–14 were the birth date.)"""
-    from eligibility.rules import check_char
+    from registry.rules import check_char
 
     today = dt.date(2026, 12, 3)
     real = "61040319500315002" + check_char("61040319500315002")

@@ -50,7 +50,7 @@ def test_an_officer_revealing_the_id_number_sees_it_and_the_reveal_is_logged(cli
     assert "已记录查看" in page
     event = AuditEvent.objects.get(event=REVEAL_EVENT)
     assert (event.user, event.username, event.outcome) == (officer, "officer", "ok")
-    assert (event.object_type, event.object_id, event.region_code) == ("eligibility.elder", str(elder.pk), elder.region_code)
+    assert (event.object_type, event.object_id, event.region_code) == ("registry.elder", str(elder.pk), elder.region_code)
     assert event.ip_address == "127.0.0.1"
     assert elder.id_number not in event.object_repr
 
@@ -154,7 +154,7 @@ def _pages(request, elder):
 def test_attack_rebuild_full_id_from_mask_and_birth_date(client, request, elder, role):
     """The old mask (610403********1234) beside the birth date was the whole number. Roles without
     full-ID rights never see the birth date or the middle digits on any page that shows the elder."""
-    from eligibility.models import Elder
+    from registry.models import Elder
 
     Elder.objects.filter(pk=elder.pk).update(birth_date=elder.birth_date)  # a history row with the date
     elder.birth_date = elder.birth_date.replace(day=4)

@@ -19,9 +19,8 @@ from simple_history.utils import bulk_create_with_history
 
 from assessments.demo import load_demo as load_assessments_demo
 from dashboard.demo import load_demo as load_dashboard_demo
-from eligibility import synthetic
-from eligibility.models import Elder, Household
-from eligibility.services import sweep
+from registry.public import Elder, Household, generate_synthetic_elders
+from eligibility.public import sweep
 from facilities.demo import load_demo as load_facilities_demo
 from regions import roles
 from regions.models import Region, StaffAssignment
@@ -104,7 +103,7 @@ class Command(BaseCommand):
         villages = list(Region.objects.filter(level="village", code__startswith="610403").order_by("code"))
         by_code = {v.code: v for v in villages}
         today = timezone.localdate()
-        people = list(synthetic.generate(n=n, village_codes=list(by_code), today=today, seed=seed))
+        people = list(generate_synthetic_elders(n=n, village_codes=list(by_code), today=today, seed=seed))
         households = {}
         for p in people:
             if p.household_key not in households:
