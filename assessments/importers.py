@@ -17,7 +17,7 @@ to ``Elder.ability_level``, and for every elder of the file ``Elder.assessment_d
 from ``selectors.assessment_due_dates`` (so an old GB/T result already past due puts the elder on the
 sweep's worklist), by one ``bulk_update`` per batch with one history row (importing user, reason) and
 one ``eligibility.elder_ability_level`` audit event per changed elder — the same trail
-``eligibility.services.elder_set_ability_level`` leaves, without a query per elder.
+``registry.services.elder_set_ability_level`` leaves, without a query per elder.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fill the elder registry with synthetic elders at county-to-province scale, fast and reproducibly.
 
-The people come from ``eligibility.synthetic.generate`` (pure, seeded); this module only decides
+The people come from ``registry.synthetic.generate`` (pure, seeded); this module only decides
 where they live and how the rows reach the database:
 
 - Villages get an uneven, seeded weight (Zipf over townships, log-normal jitter over villages), so a

@@ -1,6 +1,6 @@
 """Benchmark of the roll import: ``python -m bench import-roll`` (or ``python -m bench.import_roll``).
 
-A 100,000-row .xlsx roll of new elders for the villages of one county (eligibility.synthetic, fixed
+A 100,000-row .xlsx roll of new elders for the villages of one county (registry.synthetic, fixed
 seed) is imported end to end — parse → validate → upsert, ``imports.services.batch_import_now``, as
 the CLI does — three times (reset between runs), then re-imported three times unchanged; finally the
 first 10,000 rows go through django-import-export's default row-by-row path (a plain ModelResource,

@@ -5,7 +5,7 @@ What is timed, per case (page 1 / page 200, without and with a typical filter):
 - ``view``: ``django.test.Client.get`` on ``eligibility:elder_list`` as a logged-in township
   officer — middleware, session, scoping, the filter form, count + page queries and the template.
   This is the number the target (median < 150 ms at 1M elders) is about.
-- ``query``: the same selector (``eligibility.selectors.elder_list``) through a ``Paginator``:
+- ``query``: the same selector (``registry.selectors.elder_list``) through a ``Paginator``:
   count + one page, no HTTP and no template.
 - ``naive``: the same page built the way the composite index avoids — the same filters, but scoped
   by ``region_id IN (<the township's village ids>)`` and ordered by (name, id), so PostgreSQL can

@@ -1,5 +1,5 @@
 """django-import-export resources for the Django admin: the same templates and the same validation
-as the staff portal's importer (eligibility/importers/), row by row through import-export.
+as the staff portal's importer (registry/importers/), row by row through import-export.
 
 The library's known traps (docs/contributing.md, "Known traps in our libraries") are closed here:
 - instance lookup goes through a queryset scoped to the admin user's area, and the whole file is

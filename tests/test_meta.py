@@ -15,7 +15,7 @@ from django.core.management import call_command
 from regions.admin_mixins import ScopedAdminMixin
 from regions.scoping import ScopedQuerySet
 
-OUR_APPS = ["regions", "audit", "imports", "eligibility", "assessments", "facilities", "visits", "payouts", "dashboard"]
+OUR_APPS = ["regions", "audit", "imports", "registry", "eligibility", "assessments", "facilities", "visits", "payouts", "dashboard"]
 ROOT = Path(settings.BASE_DIR)
 
 

@@ -5,7 +5,7 @@
 - ``assistance``: 社会救助名单 — economic status with its start/end dates;
 - ``disability``: 残疾人证名单 (残联) — disability category, grade, certificate no. and date.
 
-The same rules as the single-row services (eligibility/services.py): the ID number is normalised
+The same rules as the single-row services (registry/services.py): the ID number is normalised
 and decides sex and birth date; a given sex or birth date must agree with it; phone numbers are
 11-digit mobiles or landlines with an area code; a disability grade needs a category; every village
 must lie inside the uploader's area, and an elder registered outside it is never touched.
@@ -41,7 +41,7 @@ from .villages import Villages
 from .vocabulary import DATE_HELP, HUKOU, ID_COLUMN, LOOKUPS
 
 # What other modules use: assessments' result import (the roll's row parser and lookups), the admin
-# resources (eligibility/resources.py) and the import benchmark.
+# resources (registry/resources.py) and the import benchmark.
 __all__ = [
     "DATE_HELP", "HUKOU", "ID_COLUMN", "LOOKUPS", "ROLL_COLUMNS", "RowParser", "Villages", "existing_elders", "in_area",
     "register_importers", "validate_roll",
