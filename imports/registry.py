@@ -3,7 +3,7 @@
 The engine (``imports.services``) reads a spreadsheet, finds the header row, maps the columns to a
 kind's ``Column`` keys and hands the rows to the kind's ``validate`` function; after the clerk
 confirms, it calls the kind's ``commit`` function with the plan ``validate`` returned. The engine
-never imports a domain app: eligibility registers its kinds from ``AppConfig.ready()``.
+never imports a domain app: registry registers its kinds from ``AppConfig.ready()``.
 
 A kind's ``validate`` must not write anything; ``commit`` runs inside the engine's transaction and
 must be set-based (bulk statements, no per-row ``save()``).

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q
 
 from registry import public as registry
+
 from . import periods
 from .vocabulary import INCLUSIVE_RANGES, SETS, validate
 

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from registry import public as registry
+
 from . import periods
 from .vocabulary import INCLUSIVE_RANGES, SETS, validate
 

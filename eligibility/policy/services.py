@@ -16,8 +16,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.services import record
-
 from registry.public import Elder
+
 from ..models import Enrolment, EnrolmentEvent
 from . import periods
 

@@ -44,6 +44,7 @@ from django.db.models.functions import Cast, Concat, Substr, TruncMonth
 from django.utils import timezone
 
 from registry.public import Elder
+
 from ..models import Benefit, Enrolment, EnrolmentEvent, SweepDecision, SweepRun
 from . import periods
 from .catalogue import AppliedRule, applicable_rules

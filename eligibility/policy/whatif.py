@@ -30,8 +30,8 @@ from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Substr
 
 from regions.models import Region
-
 from registry.public import Elder
+
 from ..models import Benefit, BenefitRule
 from . import periods
 from .catalogue import AppliedRule, applicable_rules, rules_in_force

@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from regions.mixins import AreaScopedMixin
+from registry.public import Elder
 
 from ..forms.whatif import WhatIfForm
-from registry.public import Elder
 from ..policy.whatif import DraftError, what_if
 
 

@@ -19,9 +19,9 @@ from .parsing import (
     _MISSING,
     RowParser,
     _apply_updates,
-    existing_elders,
     _flag_duplicates,
     _history_user,
+    existing_elders,
     in_area,
     report_conflicts,
 )
