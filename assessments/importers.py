@@ -36,7 +36,7 @@ from eligibility.importers import DATE_HELP, ID_COLUMN, RowParser, _existing, _i
 from eligibility.models import Elder
 from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
 from imports.values import cell_text, clean_text, header_key, is_blank, nfkc
-from regions.scoping import area_prefixes
+from core.scoping import area_prefixes
 
 from . import rules, selectors
 from .models import Assessment, Reason, Source, Standard, Status

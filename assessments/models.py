@@ -11,9 +11,9 @@ from simple_history.models import HistoricalRecords
 
 from eligibility.choices import AbilityLevel
 from eligibility.models import Elder
-from regions.fields import RegionCodeField
+from core.fields import RegionCodeField
 from regions.models import Region
-from regions.scoping import ScopedQuerySet
+from core.scoping import ScopedQuerySet
 
 from . import rules
 

@@ -19,7 +19,7 @@ from audit.services import record
 from eligibility.models import Elder
 from eligibility.services import elder_set_ability_level
 from regions.governance import four_eyes_refusal
-from regions.scoping import code_in_area
+from core.scoping import code_in_area
 
 from . import rules, selectors
 from .models import Assessment, ReassessmentRequest, Reason, SpecialCare, Standard, Status

@@ -18,7 +18,7 @@ from django.views.generic import DetailView, TemplateView
 from django.views.generic.edit import FormView
 
 from eligibility.models import Elder
-from regions.mixins import AreaScopedMixin
+from core.mixins import AreaScopedMixin
 
 from . import rules, selectors, services
 from .forms import AssessmentForm, ReasonForm

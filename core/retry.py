@@ -9,7 +9,7 @@ from django.db import transaction
 
 from audit.services import record
 from eligibility.models import SweepRun
-from regions.scoping import code_in_area
+from core.scoping import code_in_area
 
 from .tasks import enqueue
 

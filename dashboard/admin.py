@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.db.models import Q
 
-from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
-from regions.scoping import area_prefixes, filter_for_area, prefix_q
+from core.admin import AdminRulesMixin, ScopedAdminMixin
+from core.scoping import area_prefixes, filter_for_area, prefix_q
 
 from .models import IndicatorTarget, WorkforceCount
 

@@ -21,7 +21,7 @@ from core.tasks import BrokerUnavailable, broker_reachable, workers_alive
 from eligibility.models import SweepRun
 from imports import recovery
 from imports.models import ImportBatch
-from regions.scoping import area_prefixes, prefix_q
+from core.scoping import area_prefixes, prefix_q
 
 B = ImportBatch.Status
 R = SweepRun.Status

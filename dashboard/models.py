@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from regions.fields import RegionCodeField
+from core.fields import RegionCodeField
 from regions.models import Region
-from regions.scoping import ScopedQuerySet
+from core.scoping import ScopedQuerySet
 
 
 class Indicator(models.TextChoices):

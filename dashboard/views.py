@@ -9,7 +9,7 @@ from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
 from eligibility.models import Elder
-from regions.mixins import AreaScopedMixin
+from core.mixins import AreaScopedMixin
 from regions.selectors import area_roots, picker_levels, resolve_area
 
 from . import charts, exports, indicators, selectors

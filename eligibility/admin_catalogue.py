@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
-from regions.scoping import area_prefixes, code_in_area, filter_for_area, prefix_q
+from core.admin import AdminRulesMixin, ScopedAdminMixin
+from core.scoping import area_prefixes, code_in_area, filter_for_area, prefix_q
 
 from .models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
 from .policy.catalogue import covering_prefixes

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from audit.services import record
 from regions.models import Region
-from regions.scoping import code_in_area
+from core.scoping import code_in_area
 
 from . import rules
 from .models import Elder, Household

@@ -19,9 +19,9 @@ from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdmin, Us
 
 from audit.services import record
 from regions import roles
-from regions.admin_mixins import ScopedAdminMixin
+from core.admin import ScopedAdminMixin
 from regions.models import Region, StaffAssignment
-from regions.scoping import area_prefixes, code_in_area, prefix_q
+from core.scoping import area_prefixes, code_in_area, prefix_q
 
 from .models import Admission, Bed, Facility, PriorityRule, Rating, WaitlistApplication
 

@@ -18,7 +18,7 @@ from eligibility.choices import CareSetting
 from eligibility.models import Elder
 from eligibility.rules import normalize_id_number
 from eligibility.services import elder_set_care_setting
-from regions.scoping import code_in_area
+from core.scoping import code_in_area
 
 from . import rules
 from .choices import BedLocation, BedStatus, DischargeReason, RatingScheme, WaitlistStatus

@@ -6,7 +6,7 @@ from django import forms
 
 from eligibility.models import Benefit
 from regions.models import Region
-from regions.scoping import area_prefixes, prefix_q
+from core.scoping import area_prefixes, prefix_q
 
 from .models import PayrollLine
 

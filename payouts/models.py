@@ -15,9 +15,9 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from eligibility.models import Benefit, Elder, Enrolment
-from regions.fields import RegionCodeField
+from core.fields import RegionCodeField
 from regions.models import Region
-from regions.scoping import ScopedQuerySet, area_prefixes
+from core.scoping import ScopedQuerySet, area_prefixes
 
 
 class PayrollRunQuerySet(ScopedQuerySet):

@@ -39,7 +39,7 @@ from imports.reading import FileRejected
 from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
 from imports.services import FileRefused
 from imports.values import cell_text, compact
-from regions.scoping import code_in_area
+from core.scoping import code_in_area
 
 from . import rules
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile

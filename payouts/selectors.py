@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Substr
 
 from regions.models import Region
-from regions.scoping import area_prefixes
+from core.scoping import area_prefixes
 
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile
 

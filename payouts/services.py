@@ -29,7 +29,7 @@ from eligibility.policy import periods
 from eligibility.policy.locks import lock_key
 from regions.governance import four_eyes_refusal
 from regions.models import Region
-from regions.scoping import code_in_area
+from core.scoping import code_in_area
 
 from . import generation, rules
 from .models import BankFile, PayrollLine, PayrollRun, PayrollTransition

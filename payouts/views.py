@@ -14,7 +14,7 @@ from django.utils.http import content_disposition_header
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from audit.services import record
-from regions.mixins import AreaScopedMixin
+from core.mixins import AreaScopedMixin
 
 from . import exports, selectors, services
 from .forms import GenerateForm, LineFilterForm, ReconcileForm

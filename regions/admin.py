@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 
 from . import roles, services
-from .admin_mixins import AdminRulesMixin, ScopedAdminMixin
+from core.admin import AdminRulesMixin, ScopedAdminMixin
 from .models import PasswordChange, Region, StaffAssignment
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .models import Region, StaffAssignment
-from .scoping import area_prefixes, code_in_area
+from core.scoping import area_prefixes, code_in_area
 
 
 @dataclass

@@ -19,7 +19,7 @@ from audit.services import record
 from . import roles
 from .models import Region, StaffAssignment
 from .rules import LEVEL_PREFIX_LENGTH, LEVELS, prefix_for
-from .scoping import forget_area_cache
+from core.scoping import forget_area_cache
 
 REQUIRED_COLUMNS = ("code", "name", "level", "parent_code")
 MAX_REPORTED_ERRORS = 50

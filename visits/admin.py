@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from regions.admin_mixins import ScopedAdminMixin
+from core.admin import ScopedAdminMixin
 from regions.models import Region
-from regions.scoping import area_prefixes, prefix_q
+from core.scoping import area_prefixes, prefix_q
 
 from .models import FollowUp, Mode, Visit, VisitorAssignment, VisitRecord, VisitRule
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from regions.models import Region
-from regions.scoping import area_prefixes
+from core.scoping import area_prefixes
 
 from .models import FollowUp, Mode, RiskLevel, VisitorKind
 
@@ -77,7 +77,7 @@ class BulkAssignForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         from regions.models import StaffAssignment
-        from regions.scoping import prefix_q
+        from core.scoping import prefix_q
 
         prefixes = area_prefixes(user)
         villages = Region.objects.filter(level=Region.Level.VILLAGE)

@@ -22,7 +22,7 @@ from eligibility.policy.compiler import compile_criteria
 from eligibility.policy.locks import try_xact_lock
 from eligibility.policy.sweep import county_code12
 from regions.models import Region
-from regions.scoping import code_in_area
+from core.scoping import code_in_area
 
 from . import rules
 from .models import FollowUp, Mode, Visit, VisitorAssignment, VisitorKind, VisitRecord, VisitRule

@@ -16,7 +16,7 @@ from audit.services import record
 from imports import bulk
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import cell_text, is_blank
-from regions.scoping import area_prefixes
+from core.scoping import area_prefixes
 
 from .. import rules
 from ..choices import HukouType, Relation

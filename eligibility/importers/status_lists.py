@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import header_key, is_blank
-from regions.scoping import area_prefixes
+from core.scoping import area_prefixes
 
 from .. import rules
 from .parsing import (

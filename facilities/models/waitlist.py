@@ -9,8 +9,8 @@ from django.db.models import Q
 
 from eligibility.choices import EconomicStatus
 from eligibility.models import Elder
-from regions.fields import RegionCodeField
-from regions.scoping import ScopedQuerySet
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 
 from .. import rules
 from ..choices import PriorityCondition, WaitlistStatus

@@ -13,7 +13,7 @@ from assessments import selectors as assessment_selectors
 from audit.models import AuditEvent
 from regions import roles, services
 from regions.models import Region, StaffAssignment
-from regions.scoping import area_prefixes, forget_area_cache
+from core.scoping import area_prefixes, forget_area_cache
 from tests.concurrency import race, require_postgres
 from tests.conftest import (
     COUNTY,

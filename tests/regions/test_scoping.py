@@ -1,7 +1,7 @@
 """The one scoping rule, seen from the registry."""
 
 from eligibility.models import Elder
-from regions.scoping import minimal_prefixes
+from core.scoping import minimal_prefixes
 
 
 def test_officer_sees_only_their_township(officer, elder, neighbour_elder, far_elder):

@@ -1,4 +1,5 @@
-"""The view side of the scoping rule. Every staff view that shows scoped rows uses AreaScopedMixin."""
+"""The view side of the scoping rule (core/scoping.py). Every staff view that shows scoped rows uses
+AreaScopedMixin."""
 
 from __future__ import annotations
 
