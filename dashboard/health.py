@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from audit.services import client_ip
-from core.retry import sweep_retry
+from eligibility.retry import sweep_retry
 from core.tasks import BrokerUnavailable, broker_reachable, workers_alive
 from eligibility.models import SweepRun
 from imports import recovery

@@ -17,7 +17,7 @@ from django.db.models import Case, CharField, Count, Q, Value, When
 from django.utils import timezone
 
 from eligibility.models import Elder
-from eligibility.policy.locks import try_xact_lock
+from core.locks import DASHBOARD_SNAPSHOT, try_xact_lock
 from eligibility.rules import birth_date_bounds_for_age
 from facilities.choices import NURSING_KINDS, BedLocation, FacilityKind
 from facilities.models import Bed, Facility
@@ -28,7 +28,7 @@ from .indicators import public_township_q, valid_assessment_q, valid_grade_exist
 from .models import MonthlyFigure
 from .selectors import PYRAMID_BANDS, SPECIAL_GROUPS, band_q, profile_conditions
 
-LOCK_NAME = "dashboard.snapshot"
+LOCK_NAME = DASHBOARD_SNAPSHOT
 ELDER_METRICS = ("elders_alive", "a80_elders", "a80_assessed")
 VISIT_METRICS = ("visit_scope", "visit_done")
 FACILITY_METRICS = ("beds_total", "beds_nursing", "beds_occupied", "tekun_facilities", "graded_total", "graded_ok")

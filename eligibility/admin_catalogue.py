@@ -186,17 +186,17 @@ class SweepRunAdmin(_ReadOnly, AdminRulesMixin, admin.ModelAdmin):
         return obj.failure_message
 
     def has_rerun_permission(self, request) -> bool:
-        from core.retry import RERUN_PERMISSION
+        from eligibility.retry import RERUN_PERMISSION
 
         return request.user.has_perm(RERUN_PERMISSION)
 
     @admin.action(description="重新运行", permissions=["rerun"])
     def rerun(self, request, queryset):
-        """Queue the county's sweep again for each selected failed run (core.retry, audited)."""
+        """Queue the county's sweep again for each selected failed run (eligibility.retry, audited)."""
         from django.contrib import messages
         from django.core.exceptions import PermissionDenied
 
-        from core.retry import sweep_retry
+        from eligibility.retry import sweep_retry
         from core.tasks import BrokerUnavailable
 
         sent = 0

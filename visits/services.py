@@ -19,7 +19,7 @@ from audit.services import record as audit
 from eligibility.choices import CareSetting
 from eligibility.models import Elder
 from eligibility.policy.compiler import compile_criteria
-from eligibility.policy.locks import try_xact_lock
+from core.locks import try_xact_lock, visit_schedule_lock
 from eligibility.policy.sweep import county_code12
 from regions.models import Region
 from core.scoping import code_in_area
@@ -135,7 +135,7 @@ def schedule_county(*, as_of: dt.date, county_code: str) -> ScheduleResult:
     end = rules.horizon(as_of)
     result = ScheduleResult(county_code=code, as_of=as_of, horizon=end)
     with transaction.atomic():
-        if not try_xact_lock(f"visits.schedule:{code}"):
+        if not try_xact_lock(visit_schedule_lock(code)):
             raise ScheduleBusy(f"{code} 的探访排期正在运行")
         county_visits = Visit.objects.in_area(prefix)
 

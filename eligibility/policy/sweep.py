@@ -47,7 +47,7 @@ from ..models import Benefit, Elder, Enrolment, EnrolmentEvent, SweepDecision, S
 from . import periods
 from .catalogue import AppliedRule, applicable_rules
 from .compiler import EARLIEST_BIRTH, compile_criteria, population_q, valid_birth_q
-from .locks import try_xact_lock
+from core.locks import sweep_lock, try_xact_lock
 from .sql import insert_from_select
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def sweep_county(*, as_of: dt.date, county_code: str, full: bool = False, task_i
     run = SweepRun.objects.create(as_of=as_of, period=period, county_code=code, task_id=task_id[:64])
     try:
         with transaction.atomic():
-            if not try_xact_lock(f"eligibility.sweep:{code}"):
+            if not try_xact_lock(sweep_lock(code)):
                 raise SweepBusy(f"{code} 的服务找人正在运行")
             counts, errors = _sweep_county(run=run, prefix=code[:6], period=period, full=full)
             run.status = SweepRun.Status.DONE

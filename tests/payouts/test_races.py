@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from eligibility.models import Elder
-from eligibility.policy.locks import lock_key
+from core.locks import lock_key
 from payouts import exports, generation, services
 from payouts.models import BankFile, PayrollLine, PayrollRun
 from regions import roles
