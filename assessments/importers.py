@@ -32,11 +32,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from eligibility import rules as elder_rules
-from eligibility.importers import DATE_HELP, ID_COLUMN, RowParser, _existing, _in_area
+from eligibility.importers import DATE_HELP, ID_COLUMN, RowParser, existing_elders
 from eligibility.models import Elder
 from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
 from imports.values import cell_text, clean_text, header_key, is_blank, nfkc
-from core.scoping import area_prefixes
+from core.scoping import area_prefixes, code_within
 
 from . import rules, selectors
 from .models import Assessment, Reason, Source, Standard, Status
@@ -192,14 +192,14 @@ def validate_results(ctx: Context) -> Plan:
         parsed[row] = values
     ctx.progress(0.6)
 
-    elders = _existing({v["id_number"] for v in parsed.values()}, ("name",))
+    elders = existing_elders({v["id_number"] for v in parsed.values()}, ("name",))
     stored = _stored_results(sorted({e["id"] for e in elders.values()}))
     intervals: dict[str, int] = {}
     plan = Plan()
     creates: list[dict] = []
     for row, values in parsed.items():
         elder = elders.get(values["id_number"])
-        if elder is None or not _in_area(prefixes, elder["region_code"]):
+        if elder is None or not code_within(elder["region_code"], prefixes):
             errors.append(_error(table, row, "id_number", values["id_number"],
                                  "在您的管辖区域内没有登记该身份证号码的老年人"))
             continue

@@ -16,6 +16,7 @@ class AreaScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
     """
 
     raise_exception = False  # anonymous → login page; authenticated without permission → 403
+    scope_action = "view"  # the rows: core.scoping visible_to(user, scope_action)
 
     def handle_no_permission(self):
         if self.request.user.is_authenticated:
@@ -23,7 +24,7 @@ class AreaScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
         return super().handle_no_permission()
 
     def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
+        return super().get_queryset().visible_to(self.request.user, self.scope_action)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

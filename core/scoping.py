@@ -101,7 +101,9 @@ def code_under_q(field: str, prefix: str) -> Q:
 
 
 def prefix_q(field: str, prefixes: list[str]) -> Q:
-    """Rows whose ``field`` lies under any of ``prefixes`` (non-empty)."""
+    """Rows whose ``field`` lies under any of ``prefixes`` (none: no row)."""
+    if not prefixes:
+        return Q(pk__in=[])
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in prefixes))
 
 
@@ -127,13 +129,20 @@ def code_in_area(user: Any, code: str) -> bool:
     return code_within(code, area_prefixes(user))
 
 
-def county_or_above_q(field: str, prefixes: list[str]) -> Q:
-    """Rows keyed by a county code (``610403000000``) that the prefixes reach: a county inside the
-    area, or the county of a township/village area."""
-    q = Q()
+def county_reach_q(field: str, prefixes: list[str]) -> Q:
+    """Rows keyed by a 12-digit county code (``610403000000``: a payroll run, a sweep run) that an
+    area reaches: the counties inside a county-or-wider area, and the county of a township or
+    village area."""
+    q = Q(pk__in=[])
     for p in prefixes:
         q |= Q(**{f"{field}__startswith": p}) if len(p) <= 6 else Q(**{field: p[:6] + "000000"})
     return q
+
+
+def counties_covered_q(field: str, prefixes: list[str]) -> Q:
+    """Rows keyed by a county code whose whole county lies inside the area (county-or-wider
+    assignments only; a township area covers no county)."""
+    return prefix_q(field, [p for p in prefixes if len(p) <= 6])
 
 
 # --- the one door -----------------------------------------------------------------------------------
@@ -150,6 +159,10 @@ class ScopedQuerySet(models.QuerySet):
 
     scope_field = "region_code"
     object_grants = False  # True: guardian object permissions add single rows beside the area
+
+    def area_q(self, prefixes: list[str]) -> Q:
+        """The rows an area (non-empty prefixes) reaches; a model keyed otherwise overrides this."""
+        return prefix_q(self.scope_field, prefixes)
 
     def _perm(self, action: str) -> str:
         opts = self.model._meta
@@ -182,7 +195,7 @@ class ScopedQuerySet(models.QuerySet):
                 return self
             if not prefixes:
                 return self.none()
-            return self.filter(prefix_q(self.scope_field, prefixes))
+            return self.filter(self.area_q(prefixes))
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
@@ -193,7 +206,7 @@ class ScopedQuerySet(models.QuerySet):
             if prefixes is None:  # pragma: no cover - only superusers are unrestricted
                 return self
             if prefixes:
-                condition |= prefix_q(self.scope_field, prefixes)
+                condition |= self.area_q(prefixes)
         if self.object_grants:
             condition |= Q(pk__in=self._granted_pks(user, action))
         return self.filter(condition)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from core.admin import AdminRulesMixin, ScopedAdminMixin
-from core.scoping import area_prefixes, code_in_area, filter_for_area, prefix_q
+from core.scoping import area_prefixes, code_in_area, county_reach_q, filter_for_area, prefix_q
 
 from .models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
 from .policy.catalogue import covering_prefixes
@@ -169,13 +169,8 @@ class SweepRunAdmin(_ReadOnly, AdminRulesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         """A run is county-wide: a county (or wider) assignment sees its counties' runs, a township or
         village assignment its own county's (the rule of payroll runs); never another county's."""
-        def reach(prefixes):
-            q = Q()
-            for p in prefixes:
-                q |= Q(county_code__startswith=p) if len(p) <= 6 else Q(county_code=p[:6] + "000000")
-            return q
-
-        return filter_for_area(super().get_queryset(request), request.user, reach)
+        return filter_for_area(super().get_queryset(request), request.user,
+                               lambda prefixes: county_reach_q("county_code", prefixes))
 
     @admin.display(description="测算方式")
     def mode(self, obj: SweepRun) -> str:

@@ -17,7 +17,7 @@ from simple_history.models import HistoricalRecords
 from eligibility.models import Benefit, Elder, Enrolment
 from core.fields import RegionCodeField
 from regions.models import Region
-from core.scoping import ScopedQuerySet, area_prefixes
+from core.scoping import ScopedQuerySet, county_reach_q
 
 
 class PayrollRunQuerySet(ScopedQuerySet):
@@ -26,16 +26,8 @@ class PayrollRunQuerySet(ScopedQuerySet):
 
     scope_field = "county_code"
 
-    def visible_to(self, user: Any) -> PayrollRunQuerySet:
-        prefixes = area_prefixes(user)
-        if prefixes is None:
-            return self
-        if not prefixes:
-            return self.none()
-        q = Q()
-        for p in prefixes:
-            q |= Q(county_code__startswith=p) if len(p) <= 6 else Q(county_code=p[:6] + "000000")
-        return self.filter(q)
+    def area_q(self, prefixes: list[str]) -> Q:
+        return county_reach_q("county_code", prefixes)
 
 
 class PayrollRun(models.Model):

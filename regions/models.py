@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.db import models
 
 from core.fields import RegionCodeField
-from .rules import LEVEL_PREFIX_LENGTH, prefix_for
 from core.scoping import ScopedQuerySet
+from .rules import LEVEL_PREFIX_LENGTH, prefix_for
 
 
 class RegionQuerySet(ScopedQuerySet):

@@ -22,7 +22,7 @@ from eligibility.policy.compiler import compile_criteria
 from core.locks import try_xact_lock, visit_schedule_lock
 from eligibility.policy.sweep import county_code12
 from regions.models import Region
-from core.scoping import code_in_area
+from core.scoping import code_in_area, code_under, code_under_q
 
 from . import rules
 from .models import FollowUp, Mode, Visit, VisitorAssignment, VisitorKind, VisitRecord, VisitRule
@@ -81,7 +81,7 @@ def applicable_rules(county_code: str, on: dt.date) -> list[VisitRule]:
     prefix = code[:6]
     above = [code[:2] + "0" * 10, code[:4] + "0" * 8, code]
     return list(
-        VisitRule.objects.filter(Q(region_code__in=above) | Q(region_code__startswith=prefix))
+        VisitRule.objects.filter(Q(region_code__in=above) | code_under_q("region_code", prefix))
         .filter(effective_from__lte=on)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
         .select_related("jurisdiction")
@@ -143,7 +143,7 @@ def schedule_county(*, as_of: dt.date, county_code: str) -> ScheduleResult:
         best: dict[int, tuple[VisitRule, str]] = {}
         period = rules.month_start(as_of)
         for rule in sorted(applicable_rules(code, as_of), key=_rule_strength, reverse=True):
-            area = rule.jurisdiction.prefix if rule.jurisdiction.prefix.startswith(prefix) else prefix
+            area = rule.jurisdiction.prefix if code_under(rule.jurisdiction.prefix, prefix) else prefix
             matches = (
                 Elder.objects.in_area(area)
                 .filter(in_scope_q(), compile_criteria(rule.criteria, period=period, start="same_month"))

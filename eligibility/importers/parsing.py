@@ -85,7 +85,7 @@ class RowParser:
 _MISSING = object()
 
 
-def _existing(ids: Iterable[str], fields: tuple[str, ...]) -> dict[str, dict]:
+def existing_elders(ids: Iterable[str], fields: tuple[str, ...]) -> dict[str, dict]:
     """Stored elders by ID number, a few chunked queries (no scoping: the caller checks the area)."""
     ids = list(ids)
     found: dict[str, dict] = {}
@@ -98,8 +98,6 @@ def _existing(ids: Iterable[str], fields: tuple[str, ...]) -> dict[str, dict]:
     return found
 
 
-def _in_area(prefixes: list[str] | None, code: str) -> bool:
-    return prefixes is None or any(code.startswith(p) for p in prefixes)
 
 
 def _flag_duplicates(seen: dict[str, list[tuple[int, dict]]], parser: RowParser, records_errors: list[RowError],

@@ -16,7 +16,7 @@ from audit.services import record
 from imports import bulk
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import cell_text, is_blank
-from core.scoping import area_prefixes
+from core.scoping import area_prefixes, code_within
 
 from .. import rules
 from ..choices import HukouType, Relation
@@ -27,10 +27,9 @@ from .parsing import (
     CHUNK,
     RowParser,
     _apply_updates,
-    _existing,
+    existing_elders,
     _flag_duplicates,
     _history_user,
-    _in_area,
     report_conflicts,
 )
 from .villages import Villages
@@ -183,7 +182,7 @@ def validate_roll(ctx: Context) -> Plan:
     for position, (row, (pid, values)) in enumerate(items):
         if position % CHUNK == 0:  # stored elders a chunk at a time: memory stays flat for 200k rows
             ctx.progress(0.7 + 0.3 * position / total)
-            existing = _existing([p.number for _, (p, _) in items[position:position + CHUNK]], compared)
+            existing = existing_elders([p.number for _, (p, _) in items[position:position + CHUNK]], compared)
         if row in ignored:
             plan.unchanged += 1
             continue
@@ -198,7 +197,7 @@ def validate_roll(ctx: Context) -> Plan:
                                    cell_text(values.get("disability_category", "")),
                                    "填写了残疾等级时请填写残疾类别"))
             continue
-        if stored is not None and not _in_area(prefixes, stored["region_code"]):
+        if stored is not None and not code_within(stored["region_code"], prefixes):
             # The clerk must not learn that (or where) the person is registered elsewhere: the message
             # is the one any refused ID gets; the real reason goes to the audit log (one event per file).
             errors.append(RowError(row, table.labels["id_number"], pid.number, REFUSED_ID))

@@ -12,17 +12,16 @@ from django.utils import timezone
 
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import header_key, is_blank
-from core.scoping import area_prefixes
+from core.scoping import area_prefixes, code_within
 
 from .. import rules
 from .parsing import (
     _MISSING,
     RowParser,
     _apply_updates,
-    _existing,
+    existing_elders,
     _flag_duplicates,
     _history_user,
-    _in_area,
     report_conflicts,
 )
 from .vocabulary import (
@@ -68,7 +67,7 @@ def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dic
             parsed[row] = (pid, name, values)
             seen[pid.number].append((row, values))
         flagged, ignored = _flag_duplicates(seen, parser, errors, parsed)
-        existing = _existing((p[0].number for r, p in parsed.items() if r not in flagged), COMPARED)
+        existing = existing_elders((p[0].number for r, p in parsed.items() if r not in flagged), COMPARED)
         plan = Plan()
         updates: list[tuple[int, dict, dict, int]] = []
         for row, (pid, name, values) in parsed.items():
@@ -78,7 +77,7 @@ def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dic
                 plan.unchanged += 1
                 continue
             stored = existing.get(pid.number)
-            if stored is None or not _in_area(prefixes, stored["region_code"]):
+            if stored is None or not code_within(stored["region_code"], prefixes):
                 errors.append(RowError(row, table.labels["id_number"], pid.number,
                                        "在您的管辖区域内没有登记该身份证号码的老年人"))
                 continue
