@@ -31,12 +31,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.scoping import area_prefixes, code_within
 from eligibility import rules as elder_rules
 from eligibility.importers import DATE_HELP, ID_COLUMN, RowParser, existing_elders
 from eligibility.models import Elder
 from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
 from imports.values import cell_text, clean_text, header_key, is_blank, nfkc
-from core.scoping import area_prefixes, code_within
 
 from . import rules, selectors
 from .models import Assessment, Reason, Source, Standard, Status

@@ -9,11 +9,11 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 from eligibility.choices import AbilityLevel
 from eligibility.models import Elder
-from core.fields import RegionCodeField
 from regions.models import Region
-from core.scoping import ScopedQuerySet
 
 from . import rules
 

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from core.scoping import code_in_area
 from eligibility.models import Elder
 from eligibility.services import elder_set_ability_level
 from regions.governance import four_eyes_refusal
-from core.scoping import code_in_area
 
 from . import rules, selectors
 from .models import Assessment, ReassessmentRequest, Reason, SpecialCare, Standard, Status

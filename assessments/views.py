@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 from django.views.generic.edit import FormView
 
-from eligibility.models import Elder
 from core.mixins import AreaScopedMixin
+from eligibility.models import Elder
 
 from . import rules, selectors, services
 from .forms import AssessmentForm, ReasonForm

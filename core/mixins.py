@@ -16,7 +16,10 @@ class AreaScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
     """
 
     raise_exception = False  # anonymous → login page; authenticated without permission → 403
-    scope_action = "view"  # the rows: core.scoping visible_to(user, scope_action)
+    # The rows: core.scoping ``visible_to(user, scope_action)``. None: the area only — the page's own
+    # ``permission_required`` is the action (some pages act on a model through another model's
+    # permission, e.g. an assessor opens an elder with ``assessments.add_assessment``).
+    scope_action: str | None = None
 
     def handle_no_permission(self):
         if self.request.user.is_authenticated:

@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from audit.services import client_ip
-from eligibility.retry import sweep_retry
+from core.scoping import counties_covered_q, filter_for_area
 from core.tasks import BrokerUnavailable, broker_reachable, workers_alive
 from eligibility.models import SweepRun
+from eligibility.retry import sweep_retry
 from imports import recovery
 from imports.models import ImportBatch
-from core.scoping import counties_covered_q, filter_for_area
 
 B = ImportBatch.Status
 R = SweepRun.Status

@@ -9,8 +9,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from core.fields import RegionCodeField
-from regions.models import Region
 from core.scoping import ScopedQuerySet
+from regions.models import Region
 
 
 class Indicator(models.TextChoices):

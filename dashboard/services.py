@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, Q, Value, When
 from django.utils import timezone
 
-from eligibility.models import Elder
 from core.locks import DASHBOARD_SNAPSHOT, try_xact_lock
+from eligibility.models import Elder
 from eligibility.rules import birth_date_bounds_for_age
 from facilities.choices import NURSING_KINDS, BedLocation, FacilityKind
 from facilities.models import Bed, Facility

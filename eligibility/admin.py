@@ -8,8 +8,8 @@ from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.services import client_ip, record
-from imports.admin_import import EngineImportFormatsMixin
 from core.admin import ScopedAdminMixin
+from imports.admin_import import EngineImportFormatsMixin
 
 from . import rules, services
 from .models import Elder, Household

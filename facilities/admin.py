@@ -18,10 +18,10 @@ from django.db.models import Q
 from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdmin, UserManage
 
 from audit.services import record
-from regions import roles
 from core.admin import ScopedAdminMixin
-from regions.models import Region, StaffAssignment
 from core.scoping import area_prefixes, code_in_area, prefix_q
+from regions import roles
+from regions.models import Region, StaffAssignment
 
 from .models import Admission, Bed, Facility, PriorityRule, Rating, WaitlistApplication
 

@@ -14,11 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from audit.services import record
+from core.scoping import code_in_area, code_under
 from eligibility.choices import CareSetting
 from eligibility.models import Elder
 from eligibility.rules import normalize_id_number
 from eligibility.services import elder_set_care_setting
-from core.scoping import code_in_area, code_under
 
 from . import rules
 from .choices import BedLocation, BedStatus, DischargeReason, RatingScheme, WaitlistStatus

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from eligibility.admin import PERSONAL_DATA
 from core.admin import ScopedAdminMixin
+from eligibility.admin import PERSONAL_DATA
 
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, PayrollTransition
 

@@ -4,9 +4,9 @@ import re
 
 from django import forms
 
+from core.scoping import counties_covered_q, filter_for_area
 from eligibility.models import Benefit
 from regions.models import Region
-from core.scoping import counties_covered_q, filter_for_area
 
 from .models import PayrollLine
 

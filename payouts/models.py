@@ -14,10 +14,10 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from eligibility.models import Benefit, Elder, Enrolment
 from core.fields import RegionCodeField
-from regions.models import Region
 from core.scoping import ScopedQuerySet, county_reach_q
+from eligibility.models import Benefit, Elder, Enrolment
+from regions.models import Region
 
 
 class PayrollRunQuerySet(ScopedQuerySet):

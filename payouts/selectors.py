@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Substr
 
-from regions.models import Region
 from core.scoping import code_in_area
+from regions.models import Region
 
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile
 

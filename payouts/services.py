@@ -23,12 +23,12 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from audit.services import record
+from core.locks import payroll_lock, xact_lock_within
+from core.scoping import code_in_area
 from eligibility.models import Benefit
 from eligibility.policy import periods
-from core.locks import payroll_lock, xact_lock_within
 from regions.governance import four_eyes_refusal
 from regions.models import Region
-from core.scoping import code_in_area
 
 from . import generation, rules
 from .models import BankFile, PayrollLine, PayrollRun, PayrollTransition

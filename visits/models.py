@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from eligibility.models import Elder
 from core.fields import RegionCodeField
-from regions.models import Region
 from core.scoping import ScopedQuerySet
+from eligibility.models import Elder
+from regions.models import Region
 
 from . import rules
 

@@ -16,13 +16,13 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.services import record as audit
+from core.locks import try_xact_lock, visit_schedule_lock
+from core.scoping import code_in_area, code_under, code_under_q
 from eligibility.choices import CareSetting
 from eligibility.models import Elder
 from eligibility.policy.compiler import compile_criteria
-from core.locks import try_xact_lock, visit_schedule_lock
 from eligibility.policy.sweep import county_code12
 from regions.models import Region
-from core.scoping import code_in_area, code_under, code_under_q
 
 from . import rules
 from .models import FollowUp, Mode, Visit, VisitorAssignment, VisitorKind, VisitRecord, VisitRule

@@ -13,10 +13,10 @@ from typing import Any
 from django.utils import timezone
 
 from audit.services import record
+from core.scoping import area_prefixes, code_within
 from imports import bulk
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import cell_text, is_blank
-from core.scoping import area_prefixes, code_within
 
 from .. import rules
 from ..choices import HukouType, Relation

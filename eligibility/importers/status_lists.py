@@ -10,9 +10,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.scoping import area_prefixes, code_within
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import header_key, is_blank
-from core.scoping import area_prefixes, code_within
 
 from .. import rules
 from .parsing import (

@@ -9,8 +9,8 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from core.fields import RegionCodeField
-from regions.models import Region
 from core.scoping import ScopedQuerySet
+from regions.models import Region
 
 from .. import rules
 from ..choices import (

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from eligibility.models import Elder
 from core.fields import RegionCodeField
 from core.scoping import ScopedQuerySet
+from eligibility.models import Elder
 
 from ..choices import BedKind, BedLocation, BedStatus, DischargeReason
 from .facility import Facility

@@ -10,8 +10,8 @@ from django.db import models
 from django.db.models import Q
 
 from core.fields import RegionCodeField
-from regions.models import Region
 from core.scoping import ScopedQuerySet
+from regions.models import Region
 
 from .. import rules
 from ..choices import (

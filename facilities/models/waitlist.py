@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from eligibility.choices import EconomicStatus
-from eligibility.models import Elder
 from core.fields import RegionCodeField
 from core.scoping import ScopedQuerySet
+from eligibility.choices import EconomicStatus
+from eligibility.models import Elder
 
 from .. import rules
 from ..choices import PriorityCondition, WaitlistStatus

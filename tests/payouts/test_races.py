@@ -21,8 +21,8 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from eligibility.models import Elder
 from core.locks import lock_key
+from eligibility.models import Elder
 from payouts import exports, generation, services
 from payouts.models import BankFile, PayrollLine, PayrollRun
 from regions import roles
