@@ -3,7 +3,7 @@
 
 from django.contrib import admin
 
-from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
+from core.admin import AdminRulesMixin, ScopedAdminMixin
 
 from .models import Assessment, AssessmentPolicy, Indicator, Item, Option, ReassessmentRequest
 

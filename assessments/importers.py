@@ -31,10 +31,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from registry.public import DATE_HELP, ID_COLUMN, Elder, RowParser, existing_elders, in_area, mask_id_number
+from core.scoping import area_prefixes, code_within
+from registry.public import DATE_HELP, ID_COLUMN, Elder, RowParser, existing_elders, mask_id_number
 from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
 from imports.values import cell_text, clean_text, header_key, is_blank, nfkc
-from regions.scoping import area_prefixes
 
 from . import rules, selectors
 from .models import Assessment, Reason, Source, Standard, Status
@@ -197,7 +197,7 @@ def validate_results(ctx: Context) -> Plan:
     creates: list[dict] = []
     for row, values in parsed.items():
         elder = elders.get(values["id_number"])
-        if elder is None or not in_area(prefixes, elder["region_code"]):
+        if elder is None or not code_within(elder["region_code"], prefixes):
             errors.append(_error(table, row, "id_number", values["id_number"],
                                  "在您的管辖区域内没有登记该身份证号码的老年人"))
             continue

@@ -9,10 +9,10 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 from registry.public import AbilityLevel
-from regions.fields import RegionCodeField
 from regions.models import Region
-from regions.scoping import ScopedQuerySet
 
 from . import rules
 

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from core.scoping import code_in_area
 from registry.public import Elder, elder_set_ability_level
 from regions.governance import four_eyes_refusal
-from regions.scoping import code_in_area
 
 from . import rules, selectors
 from .models import Assessment, ReassessmentRequest, Reason, SpecialCare, Standard, Status

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 from django.views.generic.edit import FormView
 
+from core.mixins import AreaScopedMixin
 from registry.public import Elder
-from regions.mixins import AreaScopedMixin
 
 from . import rules, selectors, services
 from .forms import AssessmentForm, ReasonForm

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from regions.admin_mixins import ScopedAdminMixin
+from core.admin import ScopedAdminMixin
 
 from .models import AuditEvent
 

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.db import models
 
-from regions.fields import RegionCodeField
-from regions.scoping import ScopedQuerySet
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 
 
 class AuditEvent(models.Model):

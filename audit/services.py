@@ -73,6 +73,12 @@ def client_ip(request) -> str | None:
     return remote
 
 
+def record_admin_write(request, event: str, obj: Any, detail: dict) -> None:
+    """An add, change or delete made on an admin page (core.admin.AdminRulesMixin, registered in
+    AuditConfig.ready)."""
+    record(actor=request.user, event=event, obj=obj, ip_address=client_ip(request), detail=detail)
+
+
 @transaction.atomic
 def purge_expired(*, now: dt.datetime | None = None) -> int:
     """Delete events older than the retention period (≥ 190 days). The only path allowed to delete.

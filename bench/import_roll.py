@@ -54,7 +54,7 @@ def choose_county() -> tuple[str, list[str]]:
     top = (villages.annotate(county=Substr("code", 1, 6)).values("county").annotate(n=Count("id"))
            .order_by("-n", "county").first())
     county = top["county"]
-    return county, list(villages.filter(code__startswith=county).order_by("code").values_list("code", flat=True))
+    return county, list(villages.in_area(county).order_by("code").values_list("code", flat=True))
 
 
 def bench_user(county: str):

@@ -43,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.scoping import code_under_q
 from eligibility.models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
 from registry.models import Elder
 from eligibility.policy import catalogue, periods, reference
@@ -126,7 +127,7 @@ def sample_ids(n: int, seed: int, counties: list[str] | None = None) -> list[int
 
         q = Q(pk__in=[])
         for c in counties:
-            q |= Q(region_code__startswith=c[:6])
+            q |= code_under_q("region_code", c[:6])
         qs = qs.filter(q)
     ids = list(qs.values_list("pk", flat=True))
     return sorted(random.Random(seed).sample(ids, min(n, len(ids))))

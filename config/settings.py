@@ -43,7 +43,7 @@ INSTALLED_APPS = [
     "visits",
     "payouts",
     "dashboard",
-    "core",  # task dispatch that fails fast, the reaper of interrupted tasks (no models)
+    "core",  # the framework layer: scoping rule, task dispatch, lock names, the reaper (no models)
 ]
 
 MIDDLEWARE = [

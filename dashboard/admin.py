@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.db.models import Q
 
-from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
-from regions.scoping import area_prefixes, filter_for_area, prefix_q
+from core.admin import AdminRulesMixin, ScopedAdminMixin
+from core.scoping import area_prefixes, code_within, filter_for_area, prefix_q
 
 from .models import IndicatorTarget, WorkforceCount
 
@@ -30,7 +30,7 @@ class IndicatorTargetAdmin(AdminRulesMixin, admin.ModelAdmin):
         if not super().has_change_permission(request, obj):
             return False
         prefixes = area_prefixes(request.user)
-        return obj is None or prefixes is None or any(obj.jurisdiction_prefix.startswith(p) for p in prefixes)
+        return obj is None or code_within(obj.jurisdiction_prefix, prefixes)
 
     def get_readonly_fields(self, request, obj=None):
         # Nor may a county move its own target to a wider jurisdiction.

@@ -16,12 +16,11 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from audit.services import client_ip
-from core.retry import sweep_retry
+from core.scoping import counties_covered_q, filter_for_area
 from core.tasks import BrokerUnavailable, broker_reachable, workers_alive
-from eligibility.public import SweepRun
+from eligibility.public import SweepRun, sweep_retry
 from imports import recovery
 from imports.models import ImportBatch
-from regions.scoping import area_prefixes, prefix_q
 
 B = ImportBatch.Status
 R = SweepRun.Status
@@ -29,11 +28,7 @@ R = SweepRun.Status
 
 def visible_runs(user):
     """Sweep runs of the counties the user's area covers whole (a county administrator: theirs)."""
-    prefixes = area_prefixes(user)
-    if prefixes is None:
-        return SweepRun.objects.all()
-    covering = [p for p in prefixes if len(p) <= 6]
-    return SweepRun.objects.filter(prefix_q("county_code", covering)) if covering else SweepRun.objects.none()
+    return filter_for_area(SweepRun.objects.all(), user, lambda prefixes: counties_covered_q("county_code", prefixes))
 
 
 NOT_STARTED = Q(task_started_at__isnull=True) | Q(task_started_at__lt=F("queued_at"))

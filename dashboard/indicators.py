@@ -19,6 +19,7 @@ from django.db.models.functions import Substr
 
 from assessments.models import Assessment, Standard
 from assessments.models import Status as AssessmentStatus
+from core.scoping import code_under
 from registry.public import birth_date_bounds_for_age
 from facilities import selectors as facility_selectors
 from facilities.choices import PUBLIC_OWNERSHIPS, FacilityKind, RatingScheme
@@ -81,7 +82,7 @@ def target_for(indicator: str, code: str) -> IndicatorTarget | None:
     """The most local target whose jurisdiction contains the area code ('' = national)."""
     best = None
     for t in IndicatorTarget.objects.filter(indicator=indicator):
-        if code.startswith(t.jurisdiction_prefix) and (best is None or len(t.jurisdiction_prefix) > len(best.jurisdiction_prefix)):
+        if code_under(code, t.jurisdiction_prefix) and (best is None or len(t.jurisdiction_prefix) > len(best.jurisdiction_prefix)):
             best = t
     return best
 
@@ -133,8 +134,8 @@ def assessment_80(scope: Scope) -> tuple[int, int]:
 def visit_rate_last_month(scope: Scope) -> tuple[int, int, dt.date]:
     month = visit_rules.add_months(visit_rules.month_start(scope.today), -1)
     rows = visit_selectors.visit_rate_by_village(scope.user, month)
-    n = sum(a for code, (a, _) in rows.items() if code.startswith(scope.prefix))
-    v = sum(b for code, (_, b) in rows.items() if code.startswith(scope.prefix))
+    n = sum(a for code, (a, _) in rows.items() if code_under(code, scope.prefix))
+    v = sum(b for code, (_, b) in rows.items() if code_under(code, scope.prefix))
     return v, n, month
 
 
@@ -150,7 +151,7 @@ def tekun_per_county(scope: Scope) -> dict[str, int]:
     )
     counties = Region.objects.visible_to(scope.user).filter(level=Region.Level.COUNTY)
     if scope.prefix:
-        counties = counties.filter(code__startswith=scope.prefix[:6])
+        counties = counties.in_area(scope.prefix[:6])
     return {c[:6]: counts.get(c[:6], 0) for c in counties.values_list("code", flat=True)}
 
 

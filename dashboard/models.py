@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from regions.fields import RegionCodeField
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 from regions.models import Region
-from regions.scoping import ScopedQuerySet
 
 
 class Indicator(models.TextChoices):

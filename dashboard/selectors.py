@@ -19,6 +19,7 @@ from django.db.models.functions import Substr
 from django.urls import reverse
 
 from assessments import selectors as assessment_selectors
+from core.scoping import code_under, code_under_q
 from registry.public import (
     ECONOMICALLY_DIFFICULT,
     AbilityLevel,
@@ -144,7 +145,7 @@ class Scope:
     def narrow(self, qs: QuerySet, field: str = "region_code") -> QuerySet:
         if self.area is None:
             return qs
-        return qs.filter(**{f"{field}__startswith": self.prefix})
+        return qs.filter(code_under_q(field, self.prefix))
 
     def child_prefix_length(self) -> int:
         """Drill-down: group by the next level below the area (county → townships → villages)."""
@@ -371,8 +372,8 @@ def visit_rate_series(scope: Scope, months: int = 12) -> dict[str, Any]:
     labels, rates, in_scope, visited = [], [], [], []
     for p in months_back(scope.today, months):
         rows = visit_selectors.visit_rate_by_village(scope.user, p)
-        n = sum(a for code, (a, _) in rows.items() if code.startswith(scope.prefix))
-        v = sum(b for code, (_, b) in rows.items() if code.startswith(scope.prefix))
+        n = sum(a for code, (a, _) in rows.items() if code_under(code, scope.prefix))
+        v = sum(b for code, (_, b) in rows.items() if code_under(code, scope.prefix))
         labels.append(f"{p:%Y-%m}")
         in_scope.append(n)
         visited.append(v)

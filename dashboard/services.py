@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, Q, Value, When
 from django.utils import timezone
 
+from core.locks import DASHBOARD_SNAPSHOT, try_xact_lock
 from registry.public import Elder, birth_date_bounds_for_age
-from eligibility.public import try_xact_lock
 from facilities.choices import NURSING_KINDS, BedLocation, FacilityKind
 from facilities.models import Bed, Facility
 from visits import rules as visit_rules
@@ -27,7 +27,7 @@ from .indicators import public_township_q, valid_assessment_q, valid_grade_exist
 from .models import MonthlyFigure
 from .selectors import PYRAMID_BANDS, SPECIAL_GROUPS, band_q, profile_conditions
 
-LOCK_NAME = "dashboard.snapshot"
+LOCK_NAME = DASHBOARD_SNAPSHOT
 ELDER_METRICS = ("elders_alive", "a80_elders", "a80_assessed")
 VISIT_METRICS = ("visit_scope", "visit_done")
 FACILITY_METRICS = ("beds_total", "beds_nursing", "beds_occupied", "tekun_facilities", "graded_total", "graded_ok")

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
+from core.mixins import AreaScopedMixin
 from registry.public import Elder
-from regions.mixins import AreaScopedMixin
 from regions.selectors import area_roots, picker_levels, resolve_area
 
 from . import charts, exports, indicators, selectors

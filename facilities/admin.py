@@ -18,10 +18,10 @@ from django.db.models import Q
 from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdmin, UserManage
 
 from audit.services import record
+from core.admin import ScopedAdminMixin
+from core.scoping import area_prefixes, code_in_area, prefix_q
 from regions import roles
-from regions.admin_mixins import ScopedAdminMixin
 from regions.models import Region, StaffAssignment
-from regions.scoping import area_prefixes, code_in_area, prefix_q
 
 from .models import Admission, Bed, Facility, PriorityRule, Rating, WaitlistApplication
 
@@ -221,9 +221,7 @@ class PriorityRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "jurisdiction":
             qs = Region.objects.filter(level__in=[Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY])
-            prefixes = area_prefixes(request.user)
-            if prefixes is not None:
-                qs = qs.filter(prefix_q("code", prefixes)) if prefixes else qs.none()
+            qs = qs.visible_to(request.user)
             kwargs["queryset"] = qs.order_by("code")
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "jurisdiction" and not request.user.is_superuser:

@@ -26,7 +26,7 @@ def load_demo(*, today: dt.date) -> str:
     """Creates the demo facilities once; a second run changes nothing. Returns a line for the console."""
     if Facility.objects.in_area(COUNTY).exists():
         return "养老机构：已存在，未重复创建"
-    townships = list(Region.objects.filter(level="township", code__startswith=COUNTY).order_by("code")[:3])
+    townships = list(Region.objects.in_area(COUNTY).filter(level="township").order_by("code")[:3])
     if len(townships) < 2:
         return "养老机构：缺少杨陵区乡镇区划，跳过"
     elders = Elder.objects.in_area(COUNTY).alive().filter(deceased_on__isnull=True).order_by("id")

@@ -1,13 +1,13 @@
-"""Read queries shared by views, exports and the demo. Every staff read goes through facilities_for().
+"""Read queries shared by views, exports and the demo. Every staff read goes through the one door,
+``Facility.objects.visible_to(user, action)`` (core.scoping; ``facilities_for`` names it here):
 
-Two doors, one selector (docs/architecture.md "The scoping rule"):
-- area staff (county admin, township officer, auditor) see facilities inside their area, through
-  `.visible_to(user)`, when their role holds the model permission `facilities.view_facility`;
+- area staff (county admin, township officer, auditor) see facilities inside their area when their
+  role holds the model permission `facilities.view_facility`;
 - a facility manager (机构管理员) holds no area-wide facility permission; the county administrator
   grants them django-guardian object permissions on their own facilities (view_facility to look,
-  change_facility to manage beds, admissions and the waitlist). Guardian rows are used for these
-  exceptions only, never for area scoping. Inactive users get nothing (guardian alone would
-  still return their objects).
+  change_facility to manage beds, admissions and the waitlist), which the same queryset includes
+  (``FacilityQuerySet``). Inactive users get nothing (guardian alone would still return their
+  objects).
 """
 
 from __future__ import annotations
@@ -49,15 +49,7 @@ def facilities_for(user: Any, *, write: bool = False) -> QuerySet:
     write=True keeps a manager's view-only grants out; for area staff the action's own model
     permission (add_bed, add_admission …) is checked by the caller (views/services).
     """
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Facility.objects.none()
-    if user.is_superuser:
-        return Facility.objects.all()
-    condition = Q(pk__in=_granted(user, write=write).values("pk"))
-    if user.has_perm(VIEW):
-        area_ids = Facility.objects.visible_to(user).values("pk")
-        condition |= Q(pk__in=area_ids)
-    return Facility.objects.filter(condition)
+    return Facility.objects.visible_to(user, "change" if write else "view")
 
 
 def is_granted_manager(user: Any, facility: Facility) -> bool:
@@ -88,7 +80,7 @@ def facility_list(user: Any, *, kind: str = "", township: str = "", q: str = "")
     if kind:
         qs = qs.filter(kind=kind)
     if township:
-        qs = qs.filter(region_code__startswith=township[:9])
+        qs = qs.in_area(township[:9])
     if q:
         qs = qs.filter(name__contains=q)
     return with_bed_counts(qs).annotate(

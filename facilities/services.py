@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from audit.services import record
+from core.scoping import code_in_area, code_under
 from registry.public import CareSetting, Elder, elder_set_care_setting, normalize_id_number
-from regions.scoping import code_in_area
 
 from . import rules
 from .choices import BedLocation, BedStatus, DischargeReason, RatingScheme, WaitlistStatus
@@ -154,7 +154,7 @@ def _check_elder(actor: Any, facility: Facility, elder: Elder) -> None:
     facility's county. The same message for missing and out of scope (no probing)."""
     if actor is None or code_in_area(actor, elder.region_code):
         return
-    if is_granted_manager(actor, facility) and elder.region_code[:6] == facility.region_code[:6]:
+    if is_granted_manager(actor, facility) and code_under(elder.region_code, facility.region_code[:6]):
         return
     raise ValidationError({"elder": ELDER_NOT_FOUND})
 

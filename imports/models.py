@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from regions.fields import RegionCodeField
-from regions.scoping import ScopedQuerySet
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 
 
 class ImportBatch(models.Model):

@@ -29,7 +29,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.services import record
-from regions.scoping import area_prefixes
+from core.scoping import area_prefixes
 
 from .models import ImportBatch
 from .reading import FileRejected, check_file, check_size, read_table

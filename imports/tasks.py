@@ -11,17 +11,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.locks import held
+from core.locks import held, import_batch_lock
 
 from . import services
 from .models import ImportBatch
 
 MAX_ATTEMPTS = 3
 S = ImportBatch.Status
-
-
-def batch_lock(batch_id: int) -> str:
-    return f"imports.batch:{batch_id}"
 
 
 def _start(batch_id: int, task_id: str, stage: str) -> bool:
@@ -47,7 +43,7 @@ def _start(batch_id: int, task_id: str, stage: str) -> bool:
 
 @shared_task(name="imports.validate_batch", bind=True)
 def validate_batch(self, batch_id: int) -> str:
-    with held(batch_lock(batch_id)):
+    with held(import_batch_lock(batch_id)):
         if not _start(batch_id, self.request.id, "validate"):
             return str(S.FAILED)
         return services.batch_validate(batch_id=batch_id).status
@@ -55,7 +51,7 @@ def validate_batch(self, batch_id: int) -> str:
 
 @shared_task(name="imports.commit_batch", bind=True)
 def commit_batch(self, batch_id: int) -> str:
-    with held(batch_lock(batch_id)):
+    with held(import_batch_lock(batch_id)):
         if not _start(batch_id, self.request.id, "commit"):
             return str(S.FAILED)
         return services.batch_commit(batch_id=batch_id).status

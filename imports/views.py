@@ -15,8 +15,8 @@ from django.views.generic.detail import SingleObjectMixin
 from django.views.generic.edit import FormView
 
 from audit.services import client_ip, record
+from core.mixins import AreaScopedMixin
 from core.tasks import BROKER_DOWN_MESSAGE, BrokerUnavailable
-from regions.mixins import AreaScopedMixin
 
 from . import recovery, selectors, services
 from .forms import UploadForm

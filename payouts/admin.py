@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ScopedAdminMixin
 from registry.public import PERSONAL_DATA
-from regions.admin_mixins import ScopedAdminMixin
 
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, PayrollTransition
 

@@ -128,7 +128,7 @@ def bank_rows(run: PayrollRun, summary: dict[str, Any] | None = None) -> Iterato
 
 def public_notice_rows(run: PayrollRun) -> Iterator[list[Any]]:
     """公示名单: who receives what, with the ID number masked (610403********1234) and no account."""
-    names = dict(Region.objects.filter(code__startswith=run.county_code[:6]).values_list("code", "name"))
+    names = dict(Region.objects.in_area(run.county_code[:6]).values_list("code", "name"))
     yield ["序号", "姓名", "身份证号码", "村(社区)", "项目", "所属期", "类型", "金额"]
     for i, row in enumerate(_rows(run), 1):
         yield [i, neutralise(row[1]), mask_id_number(row[0]), neutralise(names.get(row[8], row[8])),

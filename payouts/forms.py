@@ -4,9 +4,9 @@ import re
 
 from django import forms
 
+from core.scoping import counties_covered_q, filter_for_area
 from eligibility.public import Benefit
 from regions.models import Region
-from regions.scoping import area_prefixes, prefix_q
 
 from .models import PayrollLine
 
@@ -22,11 +22,8 @@ class GenerateForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        counties = Region.objects.filter(level=Region.Level.COUNTY)
-        prefixes = area_prefixes(user)
-        if prefixes is not None:
-            wide = [p for p in prefixes if len(p) <= 6]
-            counties = counties.filter(prefix_q("code", wide)) if wide else counties.none()
+        counties = filter_for_area(Region.objects.filter(level=Region.Level.COUNTY), user,
+                                   lambda prefixes: counties_covered_q("code", prefixes))
         self.fields["county"].queryset = counties.order_by("code")
 
     def clean_period(self):

@@ -147,7 +147,7 @@ def insert_lines(run: PayrollRun, benefits: list[Benefit], progress: Progress | 
     step = 0
     for benefit in benefits:
         applied = applicable_rules(benefit, code, period)
-        enrolments = Enrolment.objects.filter(benefit=benefit, region_code__startswith=prefix)
+        enrolments = Enrolment.objects.in_area(prefix).filter(benefit=benefit)
         amount = amount_expression(applied, period)
         if benefit.payment_kind == Benefit.PaymentKind.ONE_OFF:
             counts["one_off"] += _insert_one_off(run, benefit, enrolments, amount)

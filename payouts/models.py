@@ -7,16 +7,14 @@ or a rerun after a crash can never create a second payment (docs/contributing.md
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from regions.fields import RegionCodeField
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet, county_reach_q
 from regions.models import Region
-from regions.scoping import ScopedQuerySet, area_prefixes
 
 
 class PayrollRunQuerySet(ScopedQuerySet):
@@ -25,16 +23,8 @@ class PayrollRunQuerySet(ScopedQuerySet):
 
     scope_field = "county_code"
 
-    def visible_to(self, user: Any) -> PayrollRunQuerySet:
-        prefixes = area_prefixes(user)
-        if prefixes is None:
-            return self
-        if not prefixes:
-            return self.none()
-        q = Q()
-        for p in prefixes:
-            q |= Q(county_code__startswith=p) if len(p) <= 6 else Q(county_code=p[:6] + "000000")
-        return self.filter(q)
+    def area_q(self, prefixes: list[str]) -> Q:
+        return county_reach_q("county_code", prefixes)
 
 
 class PayrollRun(models.Model):

@@ -34,12 +34,12 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from audit.services import record
+from core.scoping import code_in_area
 from registry.public import mask_id_number
 from imports.reading import FileRejected
 from imports.registry import Column, Context, ImporterKind, Plan, RowError, register
 from imports.services import FileRefused
 from imports.values import cell_text, compact
-from regions.scoping import code_in_area
 
 from . import rules
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile

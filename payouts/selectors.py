@@ -8,15 +8,14 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Substr
 
+from core.scoping import code_in_area
 from regions.models import Region
-from regions.scoping import area_prefixes
 
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile
 
 
 def sees_whole_county(user: Any, run: PayrollRun) -> bool:
-    prefixes = area_prefixes(user)
-    return prefixes is None or any(run.county_code.startswith(p) for p in prefixes)
+    return code_in_area(user, run.county_code)
 
 
 def run_lines(user: Any, run: PayrollRun) -> QuerySet:

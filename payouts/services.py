@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -24,10 +23,11 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from audit.services import record
-from eligibility.public import Benefit, lock_key, periods
+from core.locks import payroll_lock, xact_lock_within
+from core.scoping import code_in_area
+from eligibility.public import Benefit, periods
 from regions.governance import four_eyes_refusal
 from regions.models import Region
-from regions.scoping import code_in_area
 
 from . import generation, rules
 from .models import BankFile, PayrollLine, PayrollRun, PayrollTransition
@@ -56,22 +56,13 @@ def _lock(name: str) -> None:
     that is still running, or by a client that was killed and whose backend PostgreSQL has not
     reaped yet, makes the action answer ``BUSY`` instead of hanging the request or the worker.
     A second generation that gets the lock in time finds the first one's draft: one set of lines."""
-    if connection.vendor != "postgresql":
-        return
-    deadline = time.monotonic() + lock_wait_seconds()
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key(name)])
-            if cursor.fetchone()[0]:
-                return
-            if time.monotonic() >= deadline:
-                raise ValidationError(BUSY, code="busy")
-            time.sleep(0.05)
+    if not xact_lock_within(name, lock_wait_seconds()):
+        raise ValidationError(BUSY, code="busy")
 
 
 def county_lock(county_code: str) -> None:
     """The county's payroll lock: every generation and every transition of the county's runs."""
-    _lock(f"payouts.generate:{county_code[:6]}")
+    _lock(payroll_lock(county_code))
 
 
 def lock_run(run: PayrollRun | int) -> PayrollRun:

@@ -14,7 +14,8 @@ from django.utils.http import content_disposition_header
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from audit.services import record
-from regions.mixins import AreaScopedMixin
+from core.mixins import AreaScopedMixin
+from core.scoping import code_under_q
 
 from . import exports, selectors, services
 from .forms import GenerateForm, LineFilterForm, ReconcileForm
@@ -293,7 +294,7 @@ class RunLinesView(RunDetailView):
             if d["benefit"]:
                 lines = lines.filter(benefit=d["benefit"])
             if d["township"]:
-                lines = lines.filter(region_code__startswith=d["township"].rstrip("0")[:9])
+                lines = lines.filter(code_under_q("region_code", d["township"].rstrip("0")[:9]))
             if d["kind"]:
                 lines = lines.filter(kind=d["kind"])
             if d["status"]:

@@ -6,8 +6,10 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 
+from core.admin import AdminRulesMixin, ScopedAdminMixin
+from core.scoping import code_under
+
 from . import roles, services
-from .admin_mixins import AdminRulesMixin, ScopedAdminMixin
 from .models import PasswordChange, Region, StaffAssignment
 
 
@@ -126,7 +128,7 @@ class StaffAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if obj is None or request.user.is_superuser:
             return True
         return any(
-            obj.region_code.startswith(prefix) and obj.role.name in grantable
+            code_under(obj.region_code, prefix) and obj.role.name in grantable
             for prefix, grantable in services.grant_scopes(request.user)
         )
 

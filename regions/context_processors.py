@@ -1,4 +1,4 @@
-from .scoping import area_prefixes
+from core.scoping import area_prefixes
 
 
 def staff_area(request):

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 
-from .fields import RegionCodeField
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 from .rules import LEVEL_PREFIX_LENGTH, prefix_for
-from .scoping import ScopedQuerySet
 
 
 class RegionQuerySet(ScopedQuerySet):

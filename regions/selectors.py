@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.scoping import area_prefixes, code_in_area
+
 from .models import Region, StaffAssignment
-from .scoping import area_prefixes, code_in_area
 
 
 @dataclass

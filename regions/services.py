@@ -15,11 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from core.scoping import code_under, code_within, forget_area_cache
 
 from . import roles
 from .models import Region, StaffAssignment
 from .rules import LEVEL_PREFIX_LENGTH, LEVELS, prefix_for
-from .scoping import forget_area_cache
 
 REQUIRED_COLUMNS = ("code", "name", "level", "parent_code")
 MAX_REPORTED_ERRORS = 50
@@ -228,14 +228,14 @@ def grant_scopes(actor: Any) -> list[tuple[str, frozenset[str]]]:
 
 
 def _may_grant_here(scopes: list[tuple[str, frozenset[str]]], region_code: str, role_name: str) -> bool:
-    return any(region_code.startswith(prefix) and role_name in grantable for prefix, grantable in scopes)
+    return any(code_under(region_code, prefix) and role_name in grantable for prefix, grantable in scopes)
 
 
 def _user_inside(scopes: list[tuple[str, frozenset[str]]], user: Any) -> bool:
     """Every assignment of the user (active or pending) lies inside the actor's grant area."""
     prefixes = [prefix for prefix, _ in scopes]
     codes = StaffAssignment.objects.filter(user_id=user.pk).values_list("region_code", flat=True)
-    return all(any(code.startswith(p) for p in prefixes) for code in codes)
+    return all(code_within(code, prefixes) for code in codes)
 
 
 def grant_refusal(*, actor: Any, user: Any, region: Region, role: Group) -> str | None:

@@ -8,8 +8,8 @@ from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.services import client_ip, record
+from core.admin import ScopedAdminMixin
 from imports.admin_import import EngineImportFormatsMixin
-from regions.admin_mixins import ScopedAdminMixin
 
 from . import rules, services
 from .models import Elder, Household
@@ -41,7 +41,7 @@ class ElderAdminForm(forms.ModelForm):
 
 class ReadOnlyHistoryMixin:
     """Change history is visible in the admin but can never be reverted or edited there (the rules —
-    area, view permission, read-only versions, masks — are regions.admin_mixins.AdminRulesMixin's)."""
+    area, view permission, read-only versions, masks — are core.admin.AdminRulesMixin's)."""
 
     history_list_display = ["history_user"]
 

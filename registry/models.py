@@ -8,9 +8,9 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from regions.fields import RegionCodeField
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 from regions.models import Region
-from regions.scoping import ScopedQuerySet
 
 from . import rules
 from .choices import (

@@ -20,7 +20,7 @@ from .choices import (
     VeteranCategory,
 )
 from .history import history_entries
-from .importers import DATE_HELP, ID_COLUMN, RowParser, existing_elders, in_area
+from .importers import DATE_HELP, ID_COLUMN, RowParser, existing_elders
 from .models import Elder, ElderQuerySet, Household
 from .rules import (
     EARLIEST_BIRTH,
@@ -41,7 +41,7 @@ __all__ = [
     "DisabilityCategory", "DisabilityGrade", "EconomicStatus", "HukouType", "LivingArrangement", "Relation", "Sex",
     "SpecialFamily", "VeteranCategory",
     "history_entries",
-    "DATE_HELP", "ID_COLUMN", "RowParser", "existing_elders", "in_area",
+    "DATE_HELP", "ID_COLUMN", "RowParser", "existing_elders",
     "Elder", "ElderQuerySet", "Household",
     "EARLIEST_BIRTH", "PERSONAL_DATA", "age_on", "birth_date_bounds_for_age", "check_char", "mask_bank_account",
     "mask_id_number", "normalize_id_number", "parse_id_number",

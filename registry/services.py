@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.services import record
+from core.scoping import code_in_area
 from regions.models import Region
-from regions.scoping import code_in_area
 
 from . import rules
 from .models import Elder, Household

@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView, View
 from django.views.generic.edit import FormView
 
 from audit.services import client_ip
-from regions.mixins import AreaScopedMixin
+from core.mixins import AreaScopedMixin
 from regions.selectors import picker_levels, resolve_area
 
 from . import selectors, services

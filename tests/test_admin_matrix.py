@@ -29,10 +29,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, reverse
 
-from regions.admin_mixins import AdminRulesMixin
-from regions.scoping import code_in_area
+from core.admin import AdminRulesMixin
+from core.scoping import code_in_area
 from tests.conftest import COUNTY, OTHER_COUNTY, OTHER_COUNTY_VILLAGE, VILLAGE, make_staff
-from tests.factories import ElderFactory, HouseholdFactory
+from tests.factories import HouseholdFactory
 
 # --- objects: (own-area object, other-area object or None for shared/global data) ----------------
 
@@ -350,7 +350,7 @@ def test_every_admin_model_and_url_is_classified():
         entry = MODELS[label]
         if entry.scope != "superuser":
             assert isinstance(model_admin, AdminRulesMixin), (
-                f"{label}: its ModelAdmin must inherit regions.admin_mixins.ScopedAdminMixin / AdminRulesMixin")
+                f"{label}: its ModelAdmin must inherit core.admin.ScopedAdminMixin / AdminRulesMixin")
 
 
 def test_a_new_model_admin_without_classification_fails_the_check():

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.management import call_command
 
-from regions.admin_mixins import ScopedAdminMixin
-from regions.scoping import ScopedQuerySet
+from core.admin import ScopedAdminMixin
+from core.scoping import ScopedQuerySet
 
 OUR_APPS = ["regions", "audit", "imports", "registry", "eligibility", "assessments", "facilities", "visits", "payouts", "dashboard"]
 ROOT = Path(settings.BASE_DIR)

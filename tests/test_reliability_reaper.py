@@ -71,7 +71,7 @@ def test_fault_worker_died_mid_sweep_the_reaper_marks_the_run_failed_with_a_reas
 def test_fault_reaper_leaves_a_slow_live_sweep_alone_while_it_holds_the_county_lock(settings):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL advisory locks")
-    from eligibility.policy.locks import try_xact_lock
+    from core.locks import try_xact_lock
 
     live = _running(minutes_ago=90)
     holding, release = threading.Event(), threading.Event()
@@ -203,7 +203,7 @@ def test_race_two_clicks_on_retry_of_an_interrupted_batch_run_it_once(county_adm
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_race_two_clicks_on_rerun_of_a_failed_sweep_sweep_the_county_once(county_admin, settings):
-    from core.retry import sweep_retry
+    from eligibility.retry import sweep_retry
 
     from .concurrency import race, require_postgres
     require_postgres()

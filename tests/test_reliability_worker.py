@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 
 from eligibility.models import Enrolment, EnrolmentEvent, SweepRun
 from eligibility.tasks import sweep_county

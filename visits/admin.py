@@ -5,9 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from regions.admin_mixins import ScopedAdminMixin
+from core.admin import ScopedAdminMixin
 from regions.models import Region
-from regions.scoping import area_prefixes, prefix_q
 
 from .models import FollowUp, Mode, Visit, VisitorAssignment, VisitRecord, VisitRule
 
@@ -30,10 +29,7 @@ class VisitRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "jurisdiction":
-            qs = Region.objects.exclude(level=Region.Level.VILLAGE)
-            prefixes = area_prefixes(request.user)
-            if prefixes is not None:
-                qs = qs.filter(prefix_q("code", prefixes)) if prefixes else qs.none()
+            qs = Region.objects.exclude(level=Region.Level.VILLAGE).visible_to(request.user)
             kwargs["queryset"] = qs.order_by("code")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from regions.models import Region
-from regions.scoping import area_prefixes
 
 from .models import FollowUp, Mode, RiskLevel, VisitorKind
 
@@ -77,17 +76,9 @@ class BulkAssignForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         from regions.models import StaffAssignment
-        from regions.scoping import prefix_q
 
-        prefixes = area_prefixes(user)
-        villages = Region.objects.filter(level=Region.Level.VILLAGE)
-        staff = StaffAssignment.objects.active()
-        if prefixes is not None:
-            if not prefixes:
-                villages, staff = villages.none(), staff.none()
-            else:
-                villages = villages.filter(prefix_q("code", prefixes))
-                staff = staff.filter(prefix_q("region_code", prefixes))
+        villages = Region.objects.visible_to(user).filter(level=Region.Level.VILLAGE)
+        staff = StaffAssignment.objects.active().visible_to(user)
         self.fields["village"].queryset = villages.order_by("code")
         self.fields["visitor"].queryset = (
             get_user_model().objects.filter(is_active=True, pk__in=staff.values("user_id")).order_by("username")

@@ -2,7 +2,7 @@
 
 VisitRule (the plan, as data) → Visit (one due visit; laid out nightly) → VisitRecord (what the
 visitor found) → FollowUp (a referral the township must close). Every row stores the elder's
-12-character region_code so the one scoping rule applies (regions/scoping.py).
+12-character region_code so the one scoping rule applies (core/scoping.py).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from regions.fields import RegionCodeField
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 from regions.models import Region
-from regions.scoping import ScopedQuerySet
 
 from . import rules
 

@@ -16,10 +16,11 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.services import record as audit
+from core.locks import try_xact_lock, visit_schedule_lock
+from core.scoping import code_in_area, code_under, code_under_q
 from registry.public import CareSetting, Elder
-from eligibility.public import compile_criteria, county_code12, try_xact_lock
+from eligibility.public import compile_criteria, county_code12
 from regions.models import Region
-from regions.scoping import code_in_area
 
 from . import rules
 from .models import FollowUp, Mode, Visit, VisitorAssignment, VisitorKind, VisitRecord, VisitRule
@@ -78,7 +79,7 @@ def applicable_rules(county_code: str, on: dt.date) -> list[VisitRule]:
     prefix = code[:6]
     above = [code[:2] + "0" * 10, code[:4] + "0" * 8, code]
     return list(
-        VisitRule.objects.filter(Q(region_code__in=above) | Q(region_code__startswith=prefix))
+        VisitRule.objects.filter(Q(region_code__in=above) | code_under_q("region_code", prefix))
         .filter(effective_from__lte=on)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
         .select_related("jurisdiction")
@@ -132,7 +133,7 @@ def schedule_county(*, as_of: dt.date, county_code: str) -> ScheduleResult:
     end = rules.horizon(as_of)
     result = ScheduleResult(county_code=code, as_of=as_of, horizon=end)
     with transaction.atomic():
-        if not try_xact_lock(f"visits.schedule:{code}"):
+        if not try_xact_lock(visit_schedule_lock(code)):
             raise ScheduleBusy(f"{code} 的探访排期正在运行")
         county_visits = Visit.objects.in_area(prefix)
 
@@ -140,7 +141,7 @@ def schedule_county(*, as_of: dt.date, county_code: str) -> ScheduleResult:
         best: dict[int, tuple[VisitRule, str]] = {}
         period = rules.month_start(as_of)
         for rule in sorted(applicable_rules(code, as_of), key=_rule_strength, reverse=True):
-            area = rule.jurisdiction.prefix if rule.jurisdiction.prefix.startswith(prefix) else prefix
+            area = rule.jurisdiction.prefix if code_under(rule.jurisdiction.prefix, prefix) else prefix
             matches = (
                 Elder.objects.in_area(area)
                 .filter(in_scope_q(), compile_criteria(rule.criteria, period=period, start="same_month"))

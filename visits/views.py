@@ -1,4 +1,4 @@
-"""Staff pages of visits and care. Every view goes through AreaScopedMixin (regions/mixins.py)."""
+"""Staff pages of visits and care. Every view goes through AreaScopedMixin (core/mixins.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from audit.services import client_ip
 from audit.services import record as audit
-from regions.mixins import AreaScopedMixin
+from core.mixins import AreaScopedMixin
 
 from . import exports, rules, selectors, services
 from .forms import CONTENT_AREAS, BulkAssignForm, FollowUpCloseForm, VisitRecordForm

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import regions.fields
+import core.fields
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
             name='Assessment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', regions.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
+                ('region_code', core.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
                 ('standard', models.CharField(choices=[('GB/T 42195-2022', 'GB/T 42195-2022《老年人能力评估规范》'), ('MZ/T 039-2013', 'MZ/T 039-2013《老年人能力评估》')], default='GB/T 42195-2022', max_length=20, verbose_name='评估标准')),
                 ('rules_version', models.CharField(blank=True, max_length=20, verbose_name='等级变更规则版本')),
                 ('reason', models.CharField(choices=[('first', '首次评估'), ('routine', '常规评估'), ('immediate', '即时评估'), ('review', '复评')], max_length=12, verbose_name='评估原因')),
@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
             name='AssessmentPolicy',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', regions.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
+                ('region_code', core.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
                 ('interval_months', models.PositiveSmallIntegerField(default=12, help_text='审核通过后，下次常规评估的到期时间 = 评估日期 + 间隔月数', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)], verbose_name='常规评估间隔（月）')),
                 ('region', models.OneToOneField(limit_choices_to={'level': 'county'}, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region', verbose_name='县(区)')),
             ],
@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
             name='HistoricalAssessment',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('region_code', regions.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
+                ('region_code', core.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
                 ('standard', models.CharField(choices=[('GB/T 42195-2022', 'GB/T 42195-2022《老年人能力评估规范》'), ('MZ/T 039-2013', 'MZ/T 039-2013《老年人能力评估》')], default='GB/T 42195-2022', max_length=20, verbose_name='评估标准')),
                 ('rules_version', models.CharField(blank=True, max_length=20, verbose_name='等级变更规则版本')),
                 ('reason', models.CharField(choices=[('first', '首次评估'), ('routine', '常规评估'), ('immediate', '即时评估'), ('review', '复评')], max_length=12, verbose_name='评估原因')),
@@ -185,7 +185,7 @@ class Migration(migrations.Migration):
             name='ReassessmentRequest',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', regions.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
+                ('region_code', core.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
                 ('reason', models.CharField(max_length=200, verbose_name='申请原因')),
                 ('requested_at', models.DateTimeField(auto_now_add=True, verbose_name='申请时间')),
                 ('elder', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='eligibility.elder', verbose_name='老年人')),

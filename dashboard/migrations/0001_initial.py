@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import regions.fields
+import core.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('period', models.DateField(help_text='当月1日', verbose_name='所属月份')),
-                ('region_code', regions.fields.RegionCodeField(max_length=12, verbose_name='区划代码')),
+                ('region_code', core.fields.RegionCodeField(max_length=12, verbose_name='区划代码')),
                 ('metric', models.CharField(max_length=40, verbose_name='指标项')),
                 ('value', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='数值')),
                 ('computed_at', models.DateTimeField(auto_now=True, verbose_name='计算时间')),
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('carers', '持证养老护理员'), ('social_workers', '社会工作者')], max_length=20, verbose_name='人员类别')),
-                ('region_code', regions.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
+                ('region_code', core.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
                 ('as_of', models.DateField(verbose_name='统计日期')),
                 ('count', models.PositiveIntegerField(verbose_name='人数')),
                 ('source', models.CharField(blank=True, help_text='如“县人社局职业技能等级证书台账”', max_length=200, verbose_name='数据来源')),

@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from regions.admin_mixins import AdminRulesMixin, ScopedAdminMixin
-from regions.scoping import area_prefixes, code_in_area, filter_for_area, prefix_q
+from core.admin import AdminRulesMixin, ScopedAdminMixin
+from core.scoping import area_prefixes, code_in_area, county_reach_q, filter_for_area, prefix_q
 
 from ..models import Benefit, BenefitRule, Enrolment, EnrolmentEvent, PolicyParameter, SweepRun
 from ..policy.catalogue import covering_prefixes
@@ -169,13 +169,8 @@ class SweepRunAdmin(_ReadOnly, AdminRulesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         """A run is county-wide: a county (or wider) assignment sees its counties' runs, a township or
         village assignment its own county's (the rule of payroll runs); never another county's."""
-        def reach(prefixes):
-            q = Q()
-            for p in prefixes:
-                q |= Q(county_code__startswith=p) if len(p) <= 6 else Q(county_code=p[:6] + "000000")
-            return q
-
-        return filter_for_area(super().get_queryset(request), request.user, reach)
+        return filter_for_area(super().get_queryset(request), request.user,
+                               lambda prefixes: county_reach_q("county_code", prefixes))
 
     @admin.display(description="测算方式")
     def mode(self, obj: SweepRun) -> str:
@@ -186,17 +181,17 @@ class SweepRunAdmin(_ReadOnly, AdminRulesMixin, admin.ModelAdmin):
         return obj.failure_message
 
     def has_rerun_permission(self, request) -> bool:
-        from core.retry import RERUN_PERMISSION
+        from eligibility.retry import RERUN_PERMISSION
 
         return request.user.has_perm(RERUN_PERMISSION)
 
     @admin.action(description="重新运行", permissions=["rerun"])
     def rerun(self, request, queryset):
-        """Queue the county's sweep again for each selected failed run (core.retry, audited)."""
+        """Queue the county's sweep again for each selected failed run (eligibility.retry, audited)."""
         from django.contrib import messages
         from django.core.exceptions import PermissionDenied
 
-        from core.retry import sweep_retry
+        from eligibility.retry import sweep_retry
         from core.tasks import BrokerUnavailable
 
         sent = 0

@@ -42,7 +42,7 @@ class WhatIfForm(forms.Form):
         super().__init__(*args, **kwargs)
         counties = Region.objects.visible_to(user).filter(level=Region.Level.COUNTY).order_by("code")
         if not counties.exists():  # a township or village assignment: its county, still scoped below
-            from regions.scoping import area_prefixes
+            from core.scoping import area_prefixes
 
             prefixes = area_prefixes(user) or []
             counties = Region.objects.filter(level=Region.Level.COUNTY, code__in={p[:6] + "000000" for p in prefixes})

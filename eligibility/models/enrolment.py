@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from regions.fields import RegionCodeField
-from regions.scoping import ScopedQuerySet
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 
 from .catalogue import Benefit, BenefitRule
 

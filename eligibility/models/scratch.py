@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from regions.fields import RegionCodeField
-from regions.scoping import ScopedQuerySet
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 
 
 class SweepDecision(models.Model):

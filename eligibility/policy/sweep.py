@@ -43,13 +43,14 @@ from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Sub
 from django.db.models.functions import Cast, Concat, Substr, TruncMonth
 from django.utils import timezone
 
+from core.locks import sweep_lock, try_xact_lock
+from core.scoping import code_under_q
 from registry.public import Elder
 
 from ..models import Benefit, Enrolment, EnrolmentEvent, SweepDecision, SweepRun
 from . import periods
 from .catalogue import AppliedRule, applicable_rules
 from .compiler import EARLIEST_BIRTH, compile_criteria, population_q, valid_birth_q
-from .locks import try_xact_lock
 from .sql import insert_from_select
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def sweep_county(*, as_of: dt.date, county_code: str, full: bool = False, task_i
     run = SweepRun.objects.create(as_of=as_of, period=period, county_code=code, task_id=task_id[:64])
     try:
         with transaction.atomic():
-            if not try_xact_lock(f"eligibility.sweep:{code}"):
+            if not try_xact_lock(sweep_lock(code)):
                 raise SweepBusy(f"{code} 的服务找人正在运行")
             counts, errors = _sweep_county(run=run, prefix=code[:6], period=period, full=full)
             run.status = SweepRun.Status.DONE
@@ -233,7 +234,7 @@ def _decide(*, applied: dict[Benefit, list[AppliedRule]], elders: models.QuerySe
 
 def _sweep_benefit(*, run: SweepRun, benefit: Benefit, applied: list[AppliedRule], prefix: str, period: dt.date,
                    now: dt.datetime, elder_ids: list[int] | None) -> None:
-    open_qs = Enrolment.objects.filter(benefit=benefit, status__in=OPEN, region_code__startswith=prefix)
+    open_qs = Enrolment.objects.in_area(prefix).filter(benefit=benefit, status__in=OPEN)
     if elder_ids is not None:
         open_qs = open_qs.filter(elder_id__in=elder_ids)
     qualifiers = SweepDecision.objects.filter(benefit_id=benefit.pk).annotate(
@@ -320,8 +321,8 @@ def _insert_new(qualifiers, *, benefit: Benefit, prefix: str, period: dt.date, r
     # suppresses: moving changed the elder's data.
     on_postgres = connection.vendor == "postgresql"
     if on_postgres:
-        has_open = has_open.filter(region_code__startswith=prefix)
-        rejected_unchanged = rejected_unchanged.filter(region_code__startswith=prefix)
+        has_open = has_open.filter(code_under_q("region_code", prefix))
+        rejected_unchanged = rejected_unchanged.filter(code_under_q("region_code", prefix))
     new = qualifiers.exclude(Exists(has_open)).exclude(Exists(rejected_unchanged))
     automatic = benefit.is_automatic
     insert_from_select(
@@ -355,7 +356,7 @@ def _follow_moves(open_qs, prefix: str) -> int:
     the worklists and payroll scope by) is refreshed in one UPDATE. Not an eligibility change, so no
     event; it writes nothing when nobody moved. ``open_qs``: the county's open enrolments."""
     return (
-        open_qs.filter(elder__region_code__startswith=prefix)
+        open_qs.filter(code_under_q("elder__region_code", prefix))
         .exclude(region_code=F("elder__region_code"))
         .update(region_code=_elder_value("region_code"))
     )
@@ -433,12 +434,12 @@ def changed_elders(prefix: str, period: dt.date, digest: str) -> list[int] | Non
     changed = Elder.objects.filter(updated_at__gt=since)  # index elder_updated_at: few rows on a normal night
     candidates = (
         # elders of the county whose row changed
-        changed.filter(region_code__startswith=prefix).values_list("pk", flat=True),
+        changed.in_area(prefix).values_list("pk", flat=True),
         # elders who changed and still hold an open enrolment here (moved to another county)
-        Enrolment.objects.filter(region_code__startswith=prefix, status__in=OPEN, elder__in=changed.values("pk"))
+        Enrolment.objects.in_area(prefix).filter(status__in=OPEN, elder__in=changed.values("pk"))
         .values_list("elder_id", flat=True),
         # enrolments staff changed (the sweep's own writes carry a run's started_at)
-        Enrolment.objects.filter(region_code__startswith=prefix, updated_at__gt=since)
+        Enrolment.objects.in_area(prefix).filter(updated_at__gt=since)
         .exclude(updated_at__in=sweep_stamps)
         .values_list("elder_id", flat=True),
     )
@@ -478,7 +479,7 @@ def _sweep_county(*, run: SweepRun, prefix: str, period: dt.date, full: bool = F
     errors.extend({"kind": "rule", "message": p} for p in problems)
     if elder_ids == []:
         return _counts(run, mode="incremental"), errors
-    open_qs = Enrolment.objects.filter(status__in=OPEN, region_code__startswith=prefix)
+    open_qs = Enrolment.objects.in_area(prefix).filter(status__in=OPEN)
     if elder_ids is not None:
         open_qs = open_qs.filter(elder_id__in=elder_ids)
     elif connection.vendor == "postgresql":

@@ -29,6 +29,7 @@ from django.db import models
 from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Substr
 
+from core.scoping import code_under_q
 from regions.models import Region
 from registry.public import Elder
 
@@ -181,7 +182,7 @@ def what_if(*, draft: Draft, county: Region, elders: models.QuerySet | None = No
     problems: list[str] = []
     current, after = rule_sets(draft, code, period, problems)
     base = (elders if elders is not None else Elder.objects.all()).filter(
-        region_code__startswith=code[:6]
+        code_under_q("region_code", code[:6])
     ).filter(population_q(period))
     before_q = amount_case(current, period)
     after_q = amount_case(after, period)

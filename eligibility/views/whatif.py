@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from regions.mixins import AreaScopedMixin
+from core.mixins import AreaScopedMixin
 from registry.public import Elder
 
 from ..forms.whatif import WhatIfForm

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import ListView, View
 
 from audit.services import client_ip, record
-from regions.mixins import AreaScopedMixin
+from core.mixins import AreaScopedMixin
 
 from ..forms.worklist import DecisionForm, WorklistFilterForm
 from ..models import Enrolment

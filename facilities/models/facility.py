@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from regions.fields import RegionCodeField
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 from regions.models import Region
-from regions.scoping import ScopedQuerySet
 
 from .. import rules
 from ..choices import (
@@ -31,6 +31,20 @@ FEE_PAIRS = (("bed_fee_min", "bed_fee_max", "床位费"), ("care_fee_min", "care
 def _fee(label: str) -> models.DecimalField:
     return models.DecimalField(label, max_digits=8, decimal_places=2, null=True, blank=True, help_text="元/月")
 
+
+
+class FacilityQuerySet(ScopedQuerySet):
+    """Area staff see the facilities of their area through the model permission ``view_facility``
+    (for every action: the action's own permission — add_bed, add_admission … — is checked by the
+    caller); a facility manager holds no area-wide facility permission and sees the facilities
+    granted to them one by one (django-guardian object permissions: view_facility to look,
+    change_facility to manage). Guardian rows are used for these exceptions only, never for area
+    scoping."""
+
+    object_grants = True
+
+    def area_permissions(self, action: str) -> list[str]:
+        return [self._perm("view")]
 
 class Facility(models.Model):
     """One institution or centre. Scoped by the division it stands in (township or village)."""
@@ -70,7 +84,7 @@ class Facility(models.Model):
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = FacilityQuerySet.as_manager()
 
     class Meta:
         verbose_name = "养老机构"

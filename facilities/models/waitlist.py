@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from core.fields import RegionCodeField
+from core.scoping import ScopedQuerySet
 from registry.public import EconomicStatus
-from regions.fields import RegionCodeField
-from regions.scoping import ScopedQuerySet
 
 from .. import rules
 from ..choices import PriorityCondition, WaitlistStatus

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from imports.registry import ImporterKind, register
 
-from .parsing import RowParser, existing_elders, in_area
+from .parsing import RowParser, existing_elders
 from .roll import ROLL_COLUMNS, ROLL_PERMISSIONS, commit_roll, validate_roll
 from .status_lists import (
     ASSISTANCE_COLUMNS,
@@ -43,7 +43,7 @@ from .vocabulary import DATE_HELP, HUKOU, ID_COLUMN, LOOKUPS
 # What other modules use: assessments' result import (the roll's row parser and lookups), the admin
 # resources (registry/resources.py) and the import benchmark.
 __all__ = [
-    "DATE_HELP", "HUKOU", "ID_COLUMN", "LOOKUPS", "ROLL_COLUMNS", "RowParser", "Villages", "existing_elders", "in_area",
+    "DATE_HELP", "HUKOU", "ID_COLUMN", "LOOKUPS", "ROLL_COLUMNS", "RowParser", "Villages", "existing_elders",
     "register_importers", "validate_roll",
 ]
 

@@ -98,8 +98,6 @@ def existing_elders(ids: Iterable[str], fields: tuple[str, ...]) -> dict[str, di
     return found
 
 
-def in_area(prefixes: list[str] | None, code: str) -> bool:
-    return prefixes is None or any(code.startswith(p) for p in prefixes)
 
 
 def _flag_duplicates(seen: dict[str, list[tuple[int, dict]]], parser: RowParser, records_errors: list[RowError],

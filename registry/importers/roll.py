@@ -13,10 +13,10 @@ from typing import Any
 from django.utils import timezone
 
 from audit.services import record
+from core.scoping import area_prefixes, code_within
 from imports import bulk
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import cell_text, is_blank
-from regions.scoping import area_prefixes
 
 from .. import rules
 from ..choices import HukouType, Relation
@@ -30,7 +30,6 @@ from .parsing import (
     _flag_duplicates,
     _history_user,
     existing_elders,
-    in_area,
     report_conflicts,
 )
 from .villages import Villages
@@ -198,7 +197,7 @@ def validate_roll(ctx: Context) -> Plan:
                                    cell_text(values.get("disability_category", "")),
                                    "填写了残疾等级时请填写残疾类别"))
             continue
-        if stored is not None and not in_area(prefixes, stored["region_code"]):
+        if stored is not None and not code_within(stored["region_code"], prefixes):
             # The clerk must not learn that (or where) the person is registered elsewhere: the message
             # is the one any refused ID gets; the real reason goes to the audit log (one event per file).
             errors.append(RowError(row, table.labels["id_number"], pid.number, REFUSED_ID))

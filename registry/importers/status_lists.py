@@ -10,9 +10,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.scoping import area_prefixes, code_within
 from imports.registry import Column, Context, Plan, RowError
 from imports.values import header_key, is_blank
-from regions.scoping import area_prefixes
 
 from .. import rules
 from .parsing import (
@@ -22,7 +22,6 @@ from .parsing import (
     _flag_duplicates,
     _history_user,
     existing_elders,
-    in_area,
     report_conflicts,
 )
 from .vocabulary import (
@@ -78,7 +77,7 @@ def _status_validator(parse: Callable[[RowParser, int, dict, list[RowError], dic
                 plan.unchanged += 1
                 continue
             stored = existing.get(pid.number)
-            if stored is None or not in_area(prefixes, stored["region_code"]):
+            if stored is None or not code_within(stored["region_code"], prefixes):
                 errors.append(RowError(row, table.labels["id_number"], pid.number,
                                        "在您的管辖区域内没有登记该身份证号码的老年人"))
                 continue

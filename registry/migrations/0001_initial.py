@@ -2,7 +2,7 @@
 """The registry's models as they left the eligibility app (eligibility 0001–0011 created their tables)."""
 
 import django.db.models.deletion
-import regions.fields
+import core.fields
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 fields=[
                     ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                     ('household_number', models.CharField(max_length=40, verbose_name='户号')),
-                    ('region_code', regions.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
+                    ('region_code', core.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
                     ('address', models.CharField(blank=True, max_length=200, verbose_name='现住址')),
                     ('hukou_type', models.CharField(choices=[('urban', '城镇'), ('rural', '农村')], default='rural', max_length=10, verbose_name='户籍类型')),
                     ('head_name', models.CharField(blank=True, max_length=50, verbose_name='户主姓名')),
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 fields=[
                     ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                     ('household_number', models.CharField(max_length=40, verbose_name='户号')),
-                    ('region_code', regions.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
+                    ('region_code', core.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
                     ('address', models.CharField(blank=True, max_length=200, verbose_name='现住址')),
                     ('hukou_type', models.CharField(choices=[('urban', '城镇'), ('rural', '农村')], default='rural', max_length=10, verbose_name='户籍类型')),
                     ('head_name', models.CharField(blank=True, max_length=50, verbose_name='户主姓名')),
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                     ('birth_date', models.DateField(verbose_name='出生日期')),
                     ('phone', models.CharField(blank=True, max_length=20, verbose_name='联系电话')),
                     ('relation_to_head', models.CharField(blank=True, choices=[('head', '户主'), ('spouse', '配偶'), ('child', '子女'), ('child_in_law', '儿媳/女婿'), ('grandchild', '孙子女/外孙子女'), ('parent', '父母'), ('sibling', '兄弟姐妹'), ('other', '其他')], max_length=20, verbose_name='与户主关系')),
-                    ('region_code', regions.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
+                    ('region_code', core.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
                     ('address', models.CharField(blank=True, max_length=200, verbose_name='现住址')),
                     ('local_hukou', models.BooleanField(default=True, verbose_name='本地户籍')),
                     ('hukou_type', models.CharField(choices=[('urban', '城镇'), ('rural', '农村')], default='rural', max_length=10, verbose_name='户籍类型')),
@@ -128,7 +128,7 @@ class Migration(migrations.Migration):
                     ('birth_date', models.DateField(verbose_name='出生日期')),
                     ('phone', models.CharField(blank=True, max_length=20, verbose_name='联系电话')),
                     ('relation_to_head', models.CharField(blank=True, choices=[('head', '户主'), ('spouse', '配偶'), ('child', '子女'), ('child_in_law', '儿媳/女婿'), ('grandchild', '孙子女/外孙子女'), ('parent', '父母'), ('sibling', '兄弟姐妹'), ('other', '其他')], max_length=20, verbose_name='与户主关系')),
-                    ('region_code', regions.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
+                    ('region_code', core.fields.RegionCodeField(editable=False, max_length=12, verbose_name='区划代码')),
                     ('address', models.CharField(blank=True, max_length=200, verbose_name='现住址')),
                     ('local_hukou', models.BooleanField(default=True, verbose_name='本地户籍')),
                     ('hukou_type', models.CharField(choices=[('urban', '城镇'), ('rural', '农村')], default='rural', max_length=10, verbose_name='户籍类型')),

@@ -21,8 +21,8 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from core.locks import lock_key
 from registry.models import Elder
-from eligibility.policy.locks import lock_key
 from payouts import exports, generation, services
 from payouts.models import BankFile, PayrollLine, PayrollRun
 from regions import roles

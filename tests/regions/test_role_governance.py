@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from assessments import selectors as assessment_selectors
 from audit.models import AuditEvent
+from core.scoping import area_prefixes, forget_area_cache
 from regions import roles, services
 from regions.models import Region, StaffAssignment
-from regions.scoping import area_prefixes, forget_area_cache
 from tests.concurrency import race, require_postgres
 from tests.conftest import (
     COUNTY,

@@ -244,7 +244,7 @@ def test_two_schedules_of_one_county_at_once_do_not_both_run(regions, alone):
         pytest.skip("advisory locks need PostgreSQL")
     import threading
 
-    from eligibility.policy.locks import lock_key
+    from core.locks import lock_key
 
     make_rule()
     held, release = threading.Event(), threading.Event()

@@ -100,7 +100,7 @@ class Command(BaseCommand):
     def _elders(self, n, seed):
         if Elder.objects.in_area("610403").exists():
             return 0
-        villages = list(Region.objects.filter(level="village", code__startswith="610403").order_by("code"))
+        villages = list(Region.objects.in_area("610403").filter(level="village").order_by("code"))
         by_code = {v.code: v for v in villages}
         today = timezone.localdate()
         people = list(generate_synthetic_elders(n=n, village_codes=list(by_code), today=today, seed=seed))
@@ -119,7 +119,7 @@ class Command(BaseCommand):
         bulk_create_with_history(list(households.values()), Household, batch_size=500)
         saved = {
             (h.region_id, h.household_number): h
-            for h in Household.objects.filter(region_code__startswith="610403")
+            for h in Household.objects.in_area("610403")
         }
         elders = []
         for p in people:

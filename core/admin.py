@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -32,6 +33,16 @@ from django.http import Http404, HttpResponseNotAllowed
 from .scoping import ScopedQuerySet
 
 NOT_IN_AREA = "对象不存在或不在您的管辖区域内"
+
+# (request, event, obj, detail) → writes one audit event; registered by the audit app (audit.apps)
+AdminAuditWriter = Callable[[Any, str, Any, dict], None]
+_audit_writer: AdminAuditWriter | None = None
+
+
+def register_admin_audit(writer: AdminAuditWriter | None) -> None:
+    """Called once at startup by the app that keeps the audit log (audit.apps)."""
+    global _audit_writer
+    _audit_writer = writer
 
 
 class AdminRulesMixin:
@@ -47,12 +58,11 @@ class AdminRulesMixin:
 
     # --- every admin write in the audit log -----------------------------------------------------------
     def _audit(self, request, event: str, obj, message) -> None:
-        from audit.services import client_ip, record
-
+        if _audit_writer is None:  # fail closed: no admin write goes unrecorded
+            raise RuntimeError("no audit writer registered (core.admin.register_admin_audit)")
         # Django's change message: a list of {"added"/"changed"/"deleted": …} (field names in Chinese)
         message = json.loads(json.dumps(message, ensure_ascii=False, default=str))
-        record(actor=request.user, event=event, obj=obj, ip_address=client_ip(request),
-               detail={"model": obj._meta.label_lower, "message": message})
+        _audit_writer(request, event, obj, {"model": obj._meta.label_lower, "message": message})
 
     def log_addition(self, request, obj, message):
         self._audit(request, "admin.add", obj, message)

@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.services import record
-from eligibility.public import SweepRun
-from regions.scoping import code_in_area
+from core.scoping import code_in_area
+from core.tasks import enqueue
 
-from .tasks import enqueue
+from .models import SweepRun
 
 RERUN_PERMISSION = "eligibility.rerun_sweeprun"
 
@@ -22,7 +22,7 @@ def sweep_retry(*, actor: Any, run: SweepRun) -> None:
     date is already running or done. BrokerUnavailable when the broker is down (nothing recorded)."""
     if not actor.has_perm(RERUN_PERMISSION) or not code_in_area(actor, run.county_code):
         raise PermissionDenied("无权重新运行该县的服务找人")
-    from eligibility.public import sweep_county_task as sweep_county
+    from .tasks import sweep_county
 
     with transaction.atomic():
         locked = SweepRun.objects.select_for_update().get(pk=run.pk)

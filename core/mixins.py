@@ -1,4 +1,5 @@
-"""The view side of the scoping rule. Every staff view that shows scoped rows uses AreaScopedMixin."""
+"""The view side of the scoping rule (core/scoping.py). Every staff view that shows scoped rows uses
+AreaScopedMixin."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ class AreaScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
     """
 
     raise_exception = False  # anonymous → login page; authenticated without permission → 403
+    # The rows: core.scoping ``visible_to(user, scope_action)``. None: the area only — the page's own
+    # ``permission_required`` is the action (some pages act on a model through another model's
+    # permission, e.g. an assessor opens an elder with ``assessments.add_assessment``).
+    scope_action: str | None = None
 
     def handle_no_permission(self):
         if self.request.user.is_authenticated:
@@ -22,7 +27,7 @@ class AreaScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
         return super().handle_no_permission()
 
     def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
+        return super().get_queryset().visible_to(self.request.user, self.scope_action)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
