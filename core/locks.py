@@ -9,10 +9,14 @@ such locks: ``is_free`` answers None and the reaper falls back on the task time 
 from __future__ import annotations
 
 import contextlib
+import zlib
 
 from django.db import connection
 
-from eligibility.policy.locks import lock_key
+
+def lock_key(name: str) -> int:
+    """The 64-bit advisory-lock key of a lock name (a CRC-32, shifted to a signed int)."""
+    return zlib.crc32(name.encode()) - 2**31
 
 
 @contextlib.contextmanager

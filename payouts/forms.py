@@ -4,7 +4,7 @@ import re
 
 from django import forms
 
-from eligibility.models import Benefit
+from eligibility.public import Benefit
 from regions.models import Region
 from regions.scoping import area_prefixes, prefix_q
 

@@ -14,7 +14,6 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from eligibility.models import Benefit, Elder, Enrolment
 from regions.fields import RegionCodeField
 from regions.models import Region
 from regions.scoping import ScopedQuerySet, area_prefixes
@@ -52,7 +51,7 @@ class PayrollRun(models.Model):
     county = models.ForeignKey(Region, verbose_name="县(区)", on_delete=models.PROTECT, related_name="+")
     county_code = RegionCodeField("县(区)代码")
     period = models.DateField("所属期", help_text="发放月份（当月1日）")
-    benefits = models.ManyToManyField(Benefit, verbose_name="限定项目", blank=True, related_name="+")
+    benefits = models.ManyToManyField("eligibility.Benefit", verbose_name="限定项目", blank=True, related_name="+")
     benefit_key = models.CharField("项目范围", max_length=200, blank=True, editable=False,
                                    help_text="限定项目的代码（排序后以逗号连接），空表示全部按月发放项目")
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DRAFT)
@@ -148,11 +147,11 @@ class PayrollLine(models.Model):
     # generation transaction, under its advisory lock, with the run's id.
     run = models.ForeignKey(PayrollRun, verbose_name="发放批次", on_delete=models.CASCADE, related_name="lines",
                             db_index=False, db_constraint=False)
-    elder = models.ForeignKey(Elder, verbose_name="老年人", on_delete=models.PROTECT, related_name="payroll_lines",
+    elder = models.ForeignKey("eligibility.Elder", verbose_name="老年人", on_delete=models.PROTECT, related_name="payroll_lines",
                               db_index=False, db_constraint=False)
-    benefit = models.ForeignKey(Benefit, verbose_name="项目", on_delete=models.PROTECT, related_name="+", db_index=False,
+    benefit = models.ForeignKey("eligibility.Benefit", verbose_name="项目", on_delete=models.PROTECT, related_name="+", db_index=False,
                                 db_constraint=False)
-    enrolment = models.ForeignKey(Enrolment, verbose_name="享受记录", null=True, blank=True,
+    enrolment = models.ForeignKey("eligibility.Enrolment", verbose_name="享受记录", null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False)
     period = models.DateField("所属期")
     kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.NORMAL)
@@ -208,7 +207,7 @@ class CheckItem(models.Model):
     kind = models.CharField("检查项", max_length=20, choices=Kind.choices)
     line = models.ForeignKey(PayrollLine, verbose_name="发放明细", null=True, blank=True, on_delete=models.CASCADE,
                              related_name="+", db_index=False, db_constraint=False)
-    elder = models.ForeignKey(Elder, verbose_name="老年人", null=True, blank=True, on_delete=models.CASCADE,
+    elder = models.ForeignKey("eligibility.Elder", verbose_name="老年人", null=True, blank=True, on_delete=models.CASCADE,
                               related_name="+", db_index=False, db_constraint=False)
     region_code = RegionCodeField("区划代码", blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确认人", null=True, blank=True,

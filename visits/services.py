@@ -16,11 +16,11 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.services import record as audit
+from core.codes import county_code12
 from eligibility.choices import CareSetting
 from eligibility.models import Elder
 from eligibility.policy.compiler import compile_criteria
 from eligibility.policy.locks import try_xact_lock
-from eligibility.policy.sweep import county_code12
 from regions.models import Region
 from regions.scoping import code_in_area
 

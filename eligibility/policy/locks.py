@@ -3,13 +3,11 @@ lock taken by the first write serialises writers anyway."""
 
 from __future__ import annotations
 
-import zlib
-
 from django.db import connection
 
+from core.locks import lock_key
 
-def lock_key(name: str) -> int:
-    return zlib.crc32(name.encode()) - 2**31
+__all__ = ["lock_key", "try_xact_lock"]
 
 
 def try_xact_lock(name: str) -> bool:
