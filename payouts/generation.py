@@ -1,13 +1,12 @@
 """Generating a run's lines: a few ``INSERT … SELECT … ON CONFLICT DO NOTHING`` statements.
 
 Called only from ``services.payroll_generate`` (inside its transaction and advisory lock). Never a
-Python loop over elders: every statement is built from ORM querysets (the eligibility compiler's
-``Q`` for "which tier applies in month m") and runs in the database.
+Python loop over elders: every statement is built from ORM querysets and runs in the database.
 
-Amount of an enrolment for month m: the first rule of the benefit in force in m that the elder meets
-(most local jurisdiction first, then the highest amount — the sweep's order, from
-``eligibility.policy.catalogue.applicable_rules``); failing that, the enrolment's own rule's amount in
-m; failing that, the enrolment's stored amount.
+Who is paid and how much is the policy engine's answer, not payroll's:
+``eligibility.public.payable_enrolments`` gives the payable enrolments of a benefit in the county
+and month with their ``payable_amount``. Payroll adds only what is its own: the lines already paid
+(never twice), the arrears window, recoveries, failed lines carried forward and the checks.
 
 One-off benefits (一次性发放) get a single ``one_off`` line per elder and benefit, ever, in the first
 run on or after the enrolment's start month (``_insert_one_off``); no arrears or recoveries.
@@ -21,24 +20,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
-from eligibility.public import (
-    AppliedRule,
-    Benefit,
-    Enrolment,
-    EnrolmentEvent,
-    applicable_rules,
-    compile_criteria,
-    periods,
-    population_q,
-)
+from core import periods
+from core.sql import insert_from_select
+from eligibility.public import Benefit, Enrolment, payable_enrolments
 from registry.public import Elder
 
 from . import rules
+from .line_events import record_line_events
 from .models import CheckItem, PayrollLine, PayrollLineEvent, PayrollRun
 
 Progress = Callable[[str, int, int], None]
@@ -57,56 +50,6 @@ def amount_change_factor() -> Decimal:
     return Decimal(str(getattr(settings, "PAYOUTS_AMOUNT_CHANGE_FACTOR", "2")))
 
 
-def insert_ignoring_conflicts(model: type[models.Model], columns: dict[str, Any], queryset: QuerySet, *,
-                              on_conflict: bool = True) -> int:
-    """``INSERT INTO model (…) SELECT … ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite ≥ 3.24).
-
-    Like ``eligibility.policy.sql.insert_from_select`` but a row that would break a unique constraint
-    is skipped, not an error: the constraint is the guarantee, this is how we respect it. A table
-    without a unique constraint of its own (``on_conflict=False``) gets a plain INSERT."""
-    names = list(columns)
-    aliases = [f"_c{i}" for i in range(len(names))]
-    qs = queryset.annotate(**dict(zip(aliases, columns.values(), strict=True))).values_list(*aliases).order_by()
-    select_sql, params = qs.query.sql_with_params()
-    table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
-    # The derived table + WHERE keeps SQLite's parser from reading ON CONFLICT as a join condition.
-    sql = f"INSERT INTO {table} ({cols}) SELECT * FROM ({select_sql}) AS _src WHERE 1=1"
-    if on_conflict:
-        sql += " ON CONFLICT DO NOTHING"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
-
-
-def amount_expression(applied: list[AppliedRule], period: dt.date, *, qualifying_only: bool = False) -> Case:
-    """SQL for an enrolment's amount in ``period`` (see the module docstring)."""
-    whens = [When(_criteria_q(a, period), then=Value(a.amount)) for a in applied]
-    if qualifying_only:
-        return Case(*whens, default=Value(None), output_field=MONEY)
-    whens += [When(rule_id=a.rule.pk, then=Value(a.amount)) for a in applied]
-    return Case(*whens, default=F("amount"), output_field=MONEY)
-
-
-def _criteria_q(applied: AppliedRule, period: dt.date) -> Q:
-    q = compile_criteria(applied.rule.criteria, period=period, start=applied.rule.start, prefix="elder__")
-    return q if q else Q(elder__isnull=False)  # a rule without criteria: everyone (When() refuses an empty Q)
-
-
-def payable_q(period: dt.date) -> Q:
-    """Enrolments that owe ``period``: active and started, or ended at or after it (a death reported
-    after the sweep: paid up to and including the month of death) — but only ended ones that were
-    ever granted (a never-approved candidate closed by a death is not paid)."""
-    granted = EnrolmentEvent.objects.filter(
-        enrolment_id=OuterRef("pk"), kind__in=[EnrolmentEvent.Kind.ACTIVATED, EnrolmentEvent.Kind.APPROVED]
-    )
-    covers = Q(start_period__lte=period) & (Q(end_period__isnull=True) | Q(end_period__gte=period))
-    return covers & (
-        Q(status=Enrolment.Status.ACTIVE)
-        | (Q(status=Enrolment.Status.ENDED, end_period__isnull=False) & Exists(granted))
-    )
-
-
 def _already_paid(benefit: Benefit, period: dt.date) -> Q:
     """Elders already paid (normal or arrears) for ``benefit`` and ``period``, in any run.
 
@@ -119,7 +62,8 @@ def _already_paid(benefit: Benefit, period: dt.date) -> Q:
         benefit=benefit, period=period, kind__in=PAID_KINDS).values("elder_id"))
 
 
-def _line_columns(run: PayrollRun, period: dt.date, kind: str, amount: Any) -> dict[str, Any]:
+def _line_columns(run: PayrollRun, period: dt.date, kind: str) -> dict[str, Any]:
+    """A line per payable enrolment (``payable_enrolments``), at its ``payable_amount``."""
     return {
         "run": Value(run.pk),
         "elder": F("elder_id"),
@@ -127,7 +71,7 @@ def _line_columns(run: PayrollRun, period: dt.date, kind: str, amount: Any) -> d
         "enrolment": F("pk"),
         "period": Value(period, output_field=models.DateField()),
         "kind": Value(kind),
-        "amount": amount,
+        "amount": F("payable_amount"),
         "region_code": F("region_code"),
         "bank_name": F("elder__bank_name"),
         "bank_account": F("elder__bank_account"),
@@ -140,32 +84,27 @@ def insert_lines(run: PayrollRun, benefits: list[Benefit], progress: Progress | 
                  actor: Any = None) -> dict[str, int]:
     """Normal lines for the run's month, arrears for months owed, recoveries for months paid after
     an enrolment's end. Returns rows inserted per kind."""
-    code, prefix, period = run.county_code, run.county_code[:6], run.period
+    code, period = run.county_code, run.period
     owed_months = _arrears_months(run)
     counts = {"normal": 0, "arrears": 0, "one_off": 0, "recovery": 0, "carried": 0}
     steps = len(benefits) * (1 + len(owed_months)) + 2
     step = 0
     for benefit in benefits:
-        applied = applicable_rules(benefit, code, period)
-        enrolments = Enrolment.objects.in_area(prefix).filter(benefit=benefit)
-        amount = amount_expression(applied, period)
+        payable = payable_enrolments(county_code=code, period=period, benefit=benefit)
         if benefit.payment_kind == Benefit.PaymentKind.ONE_OFF:
-            counts["one_off"] += _insert_one_off(run, benefit, enrolments, amount)
+            counts["one_off"] += _insert_one_off(run, benefit, payable)
             step += 1 + len(owed_months)
             if progress:
                 progress(f"{benefit.name} 一次性发放", step, steps)
             continue
-        normal = (
-            enrolments.filter(payable_q(period), population_q(period, prefix="elder__"))
-            .exclude(_already_paid(benefit, period))
-            .annotate(_amount=amount).filter(_amount__gt=0)
-        )
-        counts["normal"] += insert_ignoring_conflicts(PayrollLine, _line_columns(run, period, "normal", F("_amount")), normal)
+        normal = payable.exclude(_already_paid(benefit, period))
+        counts["normal"] += insert_from_select(PayrollLine, _line_columns(run, period, "normal"), normal,
+                                               skip_conflicts=True)
         step += 1
         if progress:
             progress(f"{benefit.name} {periods.code(period)}", step, steps)
         for month in owed_months:
-            counts["arrears"] += _insert_arrears(run, benefit, enrolments, month)
+            counts["arrears"] += _insert_arrears(run, benefit, month)
             step += 1
             if progress:
                 progress(f"{benefit.name} 补发 {periods.code(month)}", step, steps)
@@ -176,32 +115,16 @@ def insert_lines(run: PayrollRun, benefits: list[Benefit], progress: Progress | 
     return counts
 
 
-def one_off_due_q(period: dt.date) -> Q:
-    """Enrolments of a one-off benefit due by ``period``: started in or before it (a run missed in
-    the start month pays in the first run after) and granted — active, or ended after having been
-    activated or approved (a never-approved candidate is not paid)."""
-    granted = EnrolmentEvent.objects.filter(
-        enrolment_id=OuterRef("pk"), kind__in=[EnrolmentEvent.Kind.ACTIVATED, EnrolmentEvent.Kind.APPROVED]
-    )
-    return Q(start_period__lte=period) & (
-        Q(status=Enrolment.Status.ACTIVE) | (Q(status=Enrolment.Status.ENDED) & Exists(granted))
-    )
-
-
-def _insert_one_off(run: PayrollRun, benefit: Benefit, enrolments: QuerySet, amount: Case) -> int:
+def _insert_one_off(run: PayrollRun, benefit: Benefit, payable: QuerySet) -> int:
     """一次性发放: once per elder and benefit, ever — in the month the enrolment starts or the first
     run after. The partial unique index ``payrollline_one_off_once`` (elder, benefit) WHERE
     kind = 'one_off' is the guarantee across months and runs; the NOT IN only keeps the
     statement from proposing rows the index would refuse (as ``_already_paid``: an uncorrelated
     NOT IN, hashed once)."""
-    period = run.period
     paid = PayrollLine.objects.filter(benefit=benefit, kind=PayrollLine.Kind.ONE_OFF).values("elder_id")
-    qs = (
-        enrolments.filter(one_off_due_q(period), population_q(period, prefix="elder__"))
-        .exclude(elder_id__in=paid)
-        .annotate(_amount=amount).filter(_amount__gt=0)
-    )
-    return insert_ignoring_conflicts(PayrollLine, _line_columns(run, period, PayrollLine.Kind.ONE_OFF, F("_amount")), qs)
+    qs = payable.exclude(elder_id__in=paid)
+    return insert_from_select(PayrollLine, _line_columns(run, run.period, PayrollLine.Kind.ONE_OFF), qs,
+                              skip_conflicts=True)
 
 
 def delete_stale_lines(run: PayrollRun, benefits: list[Benefit]) -> int:
@@ -217,16 +140,14 @@ def delete_stale_lines(run: PayrollRun, benefits: list[Benefit]) -> int:
     deleted += others._raw_delete(others.db) or 0
     code, period = run.county_code, run.period
     for benefit in benefits:
-        applied = applicable_rules(benefit, code, period)
         # Correlated on elder_id too, not only on the enrolment's id: both sides can then be read in
         # elder order (the enrolment's (elder, benefit) index, the lines' unique index) and PostgreSQL
         # merges them instead of probing two indexes per line (measured ~10 s → ~3 s at 1M lines).
         same = (
-            Enrolment.objects.filter(pk=OuterRef("enrolment_id"), elder_id=OuterRef("elder_id"),
-                                     region_code=OuterRef("region_code"))
-            .filter(payable_q(period), population_q(period, prefix="elder__"))
+            payable_enrolments(county_code=code, period=period, benefit=benefit)
+            .filter(pk=OuterRef("enrolment_id"), elder_id=OuterRef("elder_id"), region_code=OuterRef("region_code"))
             .filter(elder__bank_name=OuterRef("bank_name"), elder__bank_account=OuterRef("bank_account"))
-            .annotate(_amount=amount_expression(applied, period)).filter(_amount=OuterRef("amount"))
+            .filter(payable_amount=OuterRef("amount"))
         )
         stale = own.filter(kind=PayrollLine.Kind.NORMAL, benefit=benefit).exclude(Exists(same))
         deleted += stale._raw_delete(stale.db) or 0
@@ -244,23 +165,14 @@ def _arrears_months(run: PayrollRun) -> list[dt.date]:
     return sorted(set(done))
 
 
-def _insert_arrears(run: PayrollRun, benefit: Benefit, enrolments: QuerySet, month: dt.date) -> int:
+def _insert_arrears(run: PayrollRun, benefit: Benefit, month: dt.date) -> int:
     """补发 for ``month``: payable then and never paid — a late approval (start_period in the past)
     or, for 免申即享 benefits, an elder who qualified then but was registered late (未及时登记)."""
-    applied = applicable_rules(benefit, run.county_code, month)
-    owed = payable_q(month)
-    if benefit.is_automatic and applied:
-        owed |= Q(status=Enrolment.Status.ACTIVE, start_period__gt=month) & Q(
-            _qualified__isnull=False
-        )
     qs = (
-        enrolments.filter(population_q(month, prefix="elder__"))
-        .annotate(_qualified=amount_expression(applied, month, qualifying_only=True))
-        .filter(owed)
+        payable_enrolments(county_code=run.county_code, period=month, benefit=benefit, late_registered=True)
         .exclude(_already_paid(benefit, month))
-        .annotate(_amount=amount_expression(applied, month)).filter(_amount__gt=0)
     )
-    return insert_ignoring_conflicts(PayrollLine, _line_columns(run, month, "arrears", F("_amount")), qs)
+    return insert_from_select(PayrollLine, _line_columns(run, month, "arrears"), qs, skip_conflicts=True)
 
 
 def _insert_recoveries(run: PayrollRun, benefits: list[Benefit]) -> int:
@@ -292,7 +204,7 @@ def _insert_recoveries(run: PayrollRun, benefits: list[Benefit]) -> int:
         "status": Value(PayrollLine.Status.PENDING),
         "failure_reason": Value(""),
     }
-    return insert_ignoring_conflicts(PayrollLine, columns, paid)
+    return insert_from_select(PayrollLine, columns, paid, skip_conflicts=True)
 
 
 def carry_failed_lines(run: PayrollRun, benefits: list[Benefit], actor: Any = None) -> int:
@@ -312,8 +224,6 @@ def carry_failed_lines(run: PayrollRun, benefits: list[Benefit], actor: Any = No
     ids = list(failed.values_list("pk", flat=True))
     if not ids:
         return 0
-    from .reconciliation import record_line_events
-
     # Their runs first, then the lines (the order a return file's commit takes them, so the two never
     # deadlock), and only lines still failed: a return file committed meanwhile may have marked one
     # paid, and a paid line never moves (the database trigger refuses it too).
@@ -368,8 +278,8 @@ def insert_checks(run: PayrollRun) -> dict[str, int]:
     }
     counts = {}
     for kind, qs in found.items():
-        counts[str(kind)] = insert_ignoring_conflicts(CheckItem, {
+        counts[str(kind)] = insert_from_select(CheckItem, {
             "run": Value(run.pk), "kind": Value(str(kind)), "line": F("pk"), "elder": F("elder_id"),
             "region_code": F("region_code"),
-        }, qs, on_conflict=False)
+        }, qs)
     return counts

@@ -26,11 +26,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
-from django.db import models
-from django.db.models import F, Value
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from audit.services import record
@@ -42,7 +38,9 @@ from imports.services import FileRefused
 from imports.values import cell_text, compact
 
 from . import rules
-from .models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile
+from .line_events import record_line_events
+from .models import PayrollLine, PayrollRun, ReturnFile
+from .transitions import transition
 
 KIND_KEY = "bank_return"
 OK_WORDS = {"成功", "已发放", "已入账", "paid", "success", "ok", "0"}
@@ -254,8 +252,6 @@ def commit(ctx: Context, plan: Plan) -> dict:
     """Apply the matched rows (inside the engine's transaction): per (status, reason) one INSERT …
     SELECT of the line events and one UPDATE per chunk of ids; then every run with no pending line
     left moves 已导出 → 已对账, recorded with the uploader."""
-    from .services import transition
-
     matches: list[Match] = plan.payload["matches"]
     # Row locks in id order (two commits over overlapping runs never deadlock); the state is checked
     # on the locked rows. A generation never holds these: it locks only its own draft.
@@ -289,22 +285,6 @@ def commit(ctx: Context, plan: Plan) -> dict:
             transition(run, rules.RECONCILED, ctx.user,
                        f"回盘对账：成功{summary['paid']}笔，失败{summary['failed']}笔（导入批次{getattr(ctx.batch, 'pk', '')}）")
     return {"paid": paid, "failed": failed, "runs": per_run}
-
-
-def record_line_events(lines: Any, *, kind: str, to_status: str, reason: str = "", source: str = "", user: Any = None,
-                       at: Any = None) -> int:
-    """One ``PayrollLineEvent`` per line of ``lines`` (a queryset), in one INSERT … SELECT, before the
-    caller changes them: the from-status is read from the row. No per-row trigger, no Python loop."""
-    from .generation import insert_ignoring_conflicts
-
-    at = at or timezone.now()
-    return insert_ignoring_conflicts(PayrollLineEvent, {
-        "line": F("pk"), "run": F("run_id"), "kind": Value(str(kind)), "from_status": F("status"),
-        "to_status": Value(str(to_status)), "reason": Value(reason[:200]), "source": Value(source[:120]),
-        # a typed NULL: an untyped one in the derived table would be text to PostgreSQL
-        "user": Cast(Value(getattr(user, "pk", None)), output_field=models.IntegerField()),
-        "at": Value(at, output_field=models.DateTimeField()),
-    }, lines, on_conflict=False)
 
 
 # Needs the reconcile permission (财务审核) on top of the import engine's upload permission.

@@ -12,6 +12,7 @@ from core.scoping import code_in_area
 from regions.models import Region
 
 from .models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile
+from .totals import compute_totals_of
 
 
 def sees_whole_county(user: Any, run: PayrollRun) -> bool:
@@ -29,8 +30,6 @@ def run_totals(user: Any, run: PayrollRun) -> dict[str, Any]:
     if sees_whole_county(user, run) and run.totals:
         totals = dict(run.totals)
     else:
-        from .services import compute_totals_of
-
         totals = compute_totals_of(run_lines(user, run))
     names = dict(Region.objects.filter(code__in=[t["code"] for t in totals.get("by_township", [])]).values_list("code", "name"))
     totals["by_township"] = [{**t, "name": names.get(t["code"], t["code"])} for t in totals.get("by_township", [])]

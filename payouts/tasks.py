@@ -13,7 +13,7 @@ def generate_run(self, county_code: str, period: str, benefit_codes: list[str] |
     (elder, benefit, period, kind). Progress is reported as task state PROGRESS."""
     from django.contrib.auth import get_user_model
 
-    from eligibility.public import parse_period
+    from core.periods import parse_period
 
     from .services import payroll_generate
 

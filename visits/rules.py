@@ -8,9 +8,10 @@ of it. Weeks are ISO weeks (Monday–Sunday); quarters are calendar quarters. Ev
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from typing import NamedTuple
+
+from core.periods import add_months, month_end, month_start
 
 WEEK = "week"
 MONTH = "month"
@@ -23,20 +24,6 @@ class Window(NamedTuple):
 
     starts_on: dt.date
     due_on: dt.date
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The 1st of the month ``months`` after the month of ``day``."""
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def period_bounds(frequency: str, day: dt.date) -> tuple[dt.date, dt.date]:

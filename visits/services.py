@@ -16,10 +16,11 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.services import record as audit
+from core.codes import county_code12
 from core.locks import try_xact_lock, visit_schedule_lock
 from core.scoping import code_in_area, code_under, code_under_q
+from eligibility.public import compile_criteria
 from registry.public import CareSetting, Elder
-from eligibility.public import compile_criteria, county_code12
 from regions.models import Region
 
 from . import rules

@@ -1,43 +1,21 @@
-"""Periods (所属期): a month, stored as its first day. Pure functions."""
+"""Periods (所属期): a month, stored as its first day. Pure functions.
+
+The month arithmetic is the framework's (``core.periods``, imported here under the same names);
+what is the policy engine's own is here: the month a sweep decides and the day ages count on."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
+from core.periods import add_months, code, label, month_end, month_start, parse_period
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(period: dt.date, months: int) -> dt.date:
-    index = period.year * 12 + period.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(period: dt.date) -> dt.date:
-    return period.replace(day=calendar.monthrange(period.year, period.month)[1])
+__all__ = ["add_months", "age_reference_day", "code", "coming_period", "label", "month_end", "month_start",
+           "parse_period"]
 
 
 def coming_period(as_of: dt.date) -> dt.date:
     """The month a sweep run on ``as_of`` decides: the next one (服务找人 works a month ahead)."""
     return add_months(month_start(as_of), 1)
-
-
-def parse_period(text: str) -> dt.date:
-    """'2027-01' → date(2027, 1, 1)."""
-    year, month = text.strip().split("-")[:2]
-    return dt.date(int(year), int(month), 1)
-
-
-def label(period: dt.date | None) -> str:
-    """date(2027, 1, 1) → '2027年1月'."""
-    return f"{period.year}年{period.month}月" if period else ""
-
-
-def code(period: dt.date | None) -> str:
-    """date(2027, 1, 1) → '2027-01'."""
-    return f"{period:%Y-%m}" if period else ""
 
 
 def age_reference_day(period: dt.date, start: str) -> dt.date:

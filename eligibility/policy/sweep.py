@@ -43,6 +43,7 @@ from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Sub
 from django.db.models.functions import Cast, Concat, Substr, TruncMonth
 from django.utils import timezone
 
+from core.codes import county_code12
 from core.locks import sweep_lock, try_xact_lock
 from core.scoping import code_under_q
 from registry.public import Elder
@@ -62,13 +63,6 @@ MAX_LISTED_ERRORS = 50
 
 class SweepBusy(RuntimeError):
     """Another sweep of the same county holds the lock."""
-
-
-def county_code12(code: str) -> str:
-    code = (code or "").strip()
-    if len(code) not in (6, 12) or not code.isdigit():
-        raise ValueError(f"县(区)代码应为6位或12位数字：{code!r}")
-    return code[:6] + "0" * 6
 
 
 def counties_with_elders() -> list[str]:

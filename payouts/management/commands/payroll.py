@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from eligibility.public import parse_period
+from core.periods import parse_period
 from payouts import exports, services
 from payouts.models import PayrollRun
 
