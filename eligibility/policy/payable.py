@@ -39,7 +39,7 @@ def payable_enrolments(*, county_code: str, period: dt.date, benefit: Benefit,
 
     One benefit per call: the amount is a ``CASE`` over that benefit's rules only."""
     applied = applicable_rules(benefit, county_code, period)
-    enrolments = Enrolment.objects.filter(benefit=benefit, region_code__startswith=county_code[:6])
+    enrolments = Enrolment.objects.in_area(county_code[:6]).filter(benefit=benefit)
     if benefit.payment_kind == Benefit.PaymentKind.ONE_OFF:
         due = enrolments.filter(one_off_due_q(period), population_q(period, prefix="elder__"))
     elif late_registered:
