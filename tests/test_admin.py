@@ -17,7 +17,7 @@ from tests.factories import HouseholdFactory
 
 def test_county_admin_sees_only_their_county_in_the_elder_changelist(client, county_admin, elder, far_elder):
     client.force_login(county_admin)
-    response = client.get(reverse("admin:eligibility_elder_changelist"))
+    response = client.get(reverse("admin:registry_elder_changelist"))
     assert response.status_code == 200
     html = response.content.decode()
     assert elder.name in html and far_elder.name not in html
@@ -25,7 +25,7 @@ def test_county_admin_sees_only_their_county_in_the_elder_changelist(client, cou
 
 def test_other_county_elder_is_not_found_in_the_admin(client, county_admin, far_elder):
     client.force_login(county_admin)
-    response = client.get(reverse("admin:eligibility_elder_change", args=[far_elder.pk]))
+    response = client.get(reverse("admin:registry_elder_change", args=[far_elder.pk]))
     # Outside the area is "not found", as in the staff portal (404, the same answer as a missing row).
     assert response.status_code == 404
     assert far_elder.name not in response.content.decode()
@@ -45,7 +45,7 @@ def test_region_autocomplete_offers_only_villages_in_the_area(client, county_adm
 def test_admin_elder_form_applies_the_id_rules(client, county_admin, regions):
     client.force_login(county_admin)
     response = client.post(
-        reverse("admin:eligibility_elder_add"),
+        reverse("admin:registry_elder_add"),
         {
             "id_number": "610403195001011235", "name": "张三", "region": regions[VILLAGE].pk,
             "economic_status": "normal", "living_arrangement": "other", "hukou_type": "rural",
@@ -105,13 +105,13 @@ def _with_bank(elder):
 
 
 def _history_url(obj, model="elder"):
-    return reverse(f"admin:eligibility_{model}_simple_history", args=[obj.pk, obj.history.latest().history_id])
+    return reverse(f"admin:registry_{model}_simple_history", args=[obj.pk, obj.history.latest().history_id])
 
 
 def test_attack_history_detail_of_foreign_elder_is_404(client, county_admin, far_elder):
     _with_bank(far_elder)
     client.force_login(county_admin)
-    for url in (_history_url(far_elder), reverse("admin:eligibility_elder_history", args=[far_elder.pk])):
+    for url in (_history_url(far_elder), reverse("admin:registry_elder_history", args=[far_elder.pk])):
         response = client.get(url)
         assert response.status_code == 404, url
         html = response.content.decode()
@@ -156,7 +156,7 @@ def test_attack_auditor_post_history_form_changes_nothing(client, auditor, elder
     assert elder.name == "王秀兰" and elder.economic_status == "normal"
     assert elder.history.count() == before
     # …nor through the change page: the auditor's role only reads.
-    response = client.post(reverse("admin:eligibility_elder_change", args=[elder.pk]), {"name": "篡改"})
+    response = client.post(reverse("admin:registry_elder_change", args=[elder.pk]), {"name": "篡改"})
     assert response.status_code == 403
     elder.refresh_from_db()
     assert elder.name == "王秀兰"
@@ -173,12 +173,12 @@ def test_attack_auditor_reads_no_full_id_or_bank_account_anywhere_in_the_admin(c
     _staff(auditor)
     client.force_login(auditor)
     pages = {
-        "changelist": reverse("admin:eligibility_elder_changelist"),
-        "search": reverse("admin:eligibility_elder_changelist") + f"?q={elder.id_number}",
-        "change": reverse("admin:eligibility_elder_change", args=[elder.pk]),
-        "history": reverse("admin:eligibility_elder_history", args=[elder.pk]),
+        "changelist": reverse("admin:registry_elder_changelist"),
+        "search": reverse("admin:registry_elder_changelist") + f"?q={elder.id_number}",
+        "change": reverse("admin:registry_elder_change", args=[elder.pk]),
+        "history": reverse("admin:registry_elder_history", args=[elder.pk]),
         "history detail": _history_url(elder),
-        "first version": reverse("admin:eligibility_elder_simple_history",
+        "first version": reverse("admin:registry_elder_simple_history",
                                  args=[elder.pk, elder.history.earliest().history_id]),
     }
     for page, url in pages.items():
@@ -199,9 +199,9 @@ def test_attack_auditor_rebuilds_the_id_from_mask_village_sex_and_birth_date_in_
     _staff(auditor)
     client.force_login(auditor)
     for url in (
-        reverse("admin:eligibility_elder_changelist"),
-        reverse("admin:eligibility_elder_change", args=[elder.pk]),
-        reverse("admin:eligibility_elder_simple_history", args=[elder.pk, elder.history.earliest().history_id]),
+        reverse("admin:registry_elder_changelist"),
+        reverse("admin:registry_elder_change", args=[elder.pk]),
+        reverse("admin:registry_elder_simple_history", args=[elder.pk, elder.history.earliest().history_id]),
     ):
         response = client.get(url)
         assert response.status_code == 200, url
@@ -214,7 +214,7 @@ def test_a_county_admin_sees_the_full_id_on_the_change_page_and_it_is_logged(cli
     from audit.models import AuditEvent
 
     client.force_login(county_admin)
-    assert elder.id_number in client.get(reverse("admin:eligibility_elder_change", args=[elder.pk])).content.decode()
+    assert elder.id_number in client.get(reverse("admin:registry_elder_change", args=[elder.pk])).content.decode()
     assert AuditEvent.objects.filter(event="eligibility.reveal_id_number", user=county_admin,
                                      object_id=str(elder.pk)).exists()
 
@@ -224,7 +224,7 @@ def _export(client):
 
     import openpyxl
 
-    response = client.post(reverse("admin:eligibility_elder_export"), {
+    response = client.post(reverse("admin:registry_elder_export"), {
         "format": "0", **{f"elderresource_{name}": "on" for name in ("id_number", "name", "bank_account")},
     })
     assert response.status_code == 200, response.content[:500]
@@ -309,17 +309,17 @@ def test_an_admin_delete_and_change_are_written_to_the_audit_log(client, county_
     gone = HouseholdFactory(region=regions[VILLAGE], household_number="YL-DEL")
     kept = HouseholdFactory(region=regions[VILLAGE], household_number="YL-KEEP", address="旧地址")
     client.force_login(county_admin)
-    response = client.post(reverse("admin:eligibility_household_delete", args=[gone.pk]), {"post": "yes"})
+    response = client.post(reverse("admin:registry_household_delete", args=[gone.pk]), {"post": "yes"})
     assert response.status_code == 302
     deleted = AuditEvent.objects.get(event="admin.delete", object_id=str(gone.pk))
     assert deleted.user == county_admin and deleted.region_code == VILLAGE
     assert deleted.detail["model"] == "registry.household"
 
-    page = client.get(reverse("admin:eligibility_household_change", args=[kept.pk]))
+    page = client.get(reverse("admin:registry_household_change", args=[kept.pk]))
     form = page.context["adminform"].form
     data = {name: form[name].value() if form[name].value() is not None else "" for name in form.fields}
     data["address"] = "新地址"
-    response = client.post(reverse("admin:eligibility_household_change", args=[kept.pk]), data)
+    response = client.post(reverse("admin:registry_household_change", args=[kept.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     changed = AuditEvent.objects.get(event="admin.change", object_id=str(kept.pk))
     assert changed.user == county_admin and changed.detail["message"] == [{"changed": {"fields": ["现住址"]}}]

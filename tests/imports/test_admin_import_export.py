@@ -20,12 +20,12 @@ XLSX_FORMAT = "0"  # import formats are listed xlsx, csv
 
 def _dry_run(client, path, model="elder"):
     with open(path, "rb") as fh:
-        return client.post(reverse(f"admin:eligibility_{model}_import"), {"format": XLSX_FORMAT, "import_file": fh})
+        return client.post(reverse(f"admin:registry_{model}_import"), {"format": XLSX_FORMAT, "import_file": fh})
 
 
 def _confirm(client, response, model="elder"):
     form = response.context["confirm_form"]
-    return client.post(reverse(f"admin:eligibility_{model}_process_import"), {
+    return client.post(reverse(f"admin:registry_{model}_process_import"), {
         name: form.initial.get(name, field.initial) for name, field in form.fields.items()
     })
 
@@ -62,14 +62,14 @@ def test_the_admin_import_needs_the_import_permission(client, regions, tmp_path)
 
     auditor_staff = make_staff("audit_staff", roles.AUDITOR, "610403000000", is_staff=True)
     client.force_login(auditor_staff)
-    assert client.get(reverse("admin:eligibility_elder_import")).status_code == 403
-    assert client.get(reverse("admin:eligibility_elder_export")).status_code == 403
+    assert client.get(reverse("admin:registry_elder_import")).status_code == 403
+    assert client.get(reverse("admin:registry_elder_export")).status_code == 403
 
 
 def test_the_admin_export_is_scoped_and_neutralises_formulas(client, county_admin, elder, far_elder, regions):
     ElderFactory(region=regions[VILLAGE], name="=HYPERLINK(\"http://x\")", note="+1+1")
     client.force_login(county_admin)
-    response = client.post(reverse("admin:eligibility_elder_export"), {
+    response = client.post(reverse("admin:registry_elder_export"), {
         "format": "0", **{f"elderresource_{name}": "on" for name in ("id_number", "name", "village", "note")},
     })
     assert response.status_code == 200, response.content[:500]
@@ -162,7 +162,7 @@ def test_the_admin_import_reads_a_gb18030_csv_with_a_title_row(client, county_ad
     path = tmp_path / "roll.csv"
     path.write_bytes(text.encode("gb18030"))
     with open(path, "rb") as fh:
-        response = client.post(reverse("admin:eligibility_elder_import"), {"format": CSV_FORMAT, "import_file": fh})
+        response = client.post(reverse("admin:registry_elder_import"), {"format": CSV_FORMAT, "import_file": fh})
     assert response.context["confirm_form"] is not None, response.content.decode()[-3000:]
     _confirm(client, response)
     assert Elder.objects.get().name == "王五"

@@ -194,7 +194,7 @@ def test_attack_xfd200000_in_the_admin_import_is_refused_with_the_message(client
     client.force_login(county_admin)
     path = build_far_cell(tmp_path / "xfd.xlsx", "XFD200000")
     with open(path, "rb") as fh:
-        response = client.post(reverse("admin:eligibility_elder_import"), {"format": "0", "import_file": fh})
+        response = client.post(reverse("admin:registry_elder_import"), {"format": "0", "import_file": fh})
     assert response.status_code == 200
     assert "列数太多" in response.content.decode()
 
@@ -210,7 +210,7 @@ def test_attack_100mb_file_in_the_admin_import_is_refused_fast_from_its_size(cli
     assert time.perf_counter() - started < 1
     assert "文件太大" in message and "20 MB" in message
     with open(path, "rb") as fh:
-        response = client.post(reverse("admin:eligibility_elder_import"), {"format": "0", "import_file": fh})
+        response = client.post(reverse("admin:registry_elder_import"), {"format": "0", "import_file": fh})
     assert "文件太大" in response.content.decode()
 
 
