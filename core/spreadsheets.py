@@ -41,6 +41,7 @@ __all__ = [
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "＝", "＋", "－", "＠")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 HEADER_STYLE: dict[str, Any] = {"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True, "valign": "vcenter"}
 CSV_CHUNK_ROWS = 5000
 MIN_WIDTH, MAX_WIDTH = 8, 60
@@ -55,16 +56,36 @@ class Verbatim(str):
 
 def neutralise(value: Any) -> Any:
     """Make a cell value safe to open in a spreadsheet; numbers, dates and ``Verbatim`` pass unchanged."""
-    if isinstance(value, str) and not isinstance(value, Verbatim):
-        value = value.replace("\x00", "")  # NUL is never meaningful in a cell (and invalid in xlsx XML)
-        if value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value and not isinstance(value, Verbatim):
+        if "\x00" in value:
+            value = value.replace("\x00", "")  # NUL is never meaningful in a cell (and invalid in xlsx XML)
+        if value[:1] in _FORMULA_FIRST:
             return "'" + value
     return value
+
+
+def _csv_row(row: Sequence[Any]) -> Sequence[Any]:
+    """A row as CSV fields. Fast path (most rows of a big export): all text, none needing a change."""
+    try:
+        firsts = [v[:1] for v in row]
+        joined = "".join(row)  # TypeError: not all text
+    except TypeError:
+        return [v if _plain(v) else _csv_text(v) for v in row]
+    if _FORMULA_FIRST.isdisjoint(firsts) and "\x00" not in joined:
+        return row
+    return [v if _plain(v) else _csv_text(v) for v in row]
+
+
+def _plain(value: Any) -> bool:
+    """The fast path of the writers: text that needs no change (most cells of a big export)."""
+    return type(value) is str and value != "" and value[0] not in _FORMULA_FIRST and "\x00" not in value
 
 
 def display_width(value: Any) -> int:
     """Columns a value takes in a spreadsheet: CJK characters are two wide."""
     text = "" if value is None else str(value)
+    if text.isascii():
+        return len(text)
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
@@ -129,10 +150,16 @@ def write_xlsx(out: Any, sheets: Iterable[Sheet]) -> None:
         fitted = [max(MIN_WIDTH, display_width(h) + 2) for h in spec.header]
         for col, title in enumerate(spec.header):
             ws.write_string(0, col, str(neutralise(str(title))), fmt(header_styles[col]))
+        fitting = spec.widths is None
         for r, row in enumerate(spec.rows, start=1):
             for c, raw in enumerate(row):
+                style = columns.get(c) if columns else None
+                if _plain(raw):
+                    ws.write_string(r, c, raw, style)
+                    if fitting and c < len(fitted) and 2 * len(raw) + 2 > fitted[c]:
+                        fitted[c] = min(MAX_WIDTH, max(fitted[c], display_width(raw) + 2))
+                    continue
                 value = _cell(raw)
-                style = columns.get(c)
                 if value is None:
                     if style is not None:
                         ws.write_blank(r, c, None, style)
@@ -148,7 +175,7 @@ def write_xlsx(out: Any, sheets: Iterable[Sheet]) -> None:
                         ws.write_string(r, c, value, style)
                 else:
                     ws.write_number(r, c, float(value), style)
-                if spec.widths is None and c < len(fitted):
+                if fitting and c < len(fitted):
                     fitted[c] = min(MAX_WIDTH, max(fitted[c], display_width(value) + 2))
         widths = spec.widths if spec.widths is not None else fitted
         for col in range(max(len(widths), len(spec.header), max(spec.column_styles, default=-1) + 1)):
@@ -183,10 +210,10 @@ def csv_chunks(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, b
     if bom:
         yield "\ufeff"
     if header is not None:
-        writer.writerow([_csv_text(h) for h in header])
+        writer.writerow(_csv_row(header))
     n = 0
     for row in rows:
-        writer.writerow([_csv_text(v) for v in row])
+        writer.writerow(_csv_row(row))
         n += 1
         if n % CSV_CHUNK_ROWS == 0:
             yield buffer.getvalue()
