@@ -224,7 +224,7 @@ def csv_chunks(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, b
 
 def write_csv(out: Any, header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, bom: bool = True) -> None:
     """Write CSV to ``out``, a text file object, or a binary one (encoded as UTF-8)."""
-    binary = isinstance(out, io.BufferedIOBase | io.BytesIO) or "b" in getattr(out, "mode", "")
+    binary = not isinstance(out, io.TextIOBase)
     for chunk in csv_chunks(header, rows, bom=bom):
         out.write(chunk.encode() if binary else chunk)
 
