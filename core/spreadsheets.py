@@ -98,7 +98,8 @@ def sheet_name(name: str) -> str:
 class Sheet:
     """One sheet: a header row and data rows (any iterable: a generator streams).
 
-    ``widths``: one width per column, or None to fit the columns to the header and the data (8 to 60).
+    ``widths``: one width per column (None: Excel's default), or None to fit the columns to the header
+    and the data (8 to 60).
     ``header_style``: XlsxWriter format properties of the header row, or one dict per column.
     ``column_styles``: column index → format properties of that column's cells (the whole column).
     ``date_format``: dates become Excel dates with this number format; None writes them as ISO text.
@@ -107,7 +108,7 @@ class Sheet:
     name: str
     header: Sequence[Any]
     rows: Iterable[Sequence[Any]]
-    widths: Sequence[float] | None = None
+    widths: Sequence[float | None] | None = None
     freeze_header: bool = True
     header_style: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
     column_styles: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
