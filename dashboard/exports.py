@@ -1,62 +1,30 @@
-"""The statistics tables as formatted .xlsx (bold header row, column widths, frozen header),
-formula-injection safe: every cell passes the project's one neutraliser (imports.reports.neutralise).
+"""The statistics tables as formatted .xlsx (bold header row, column widths, frozen header), written by
+the project's one spreadsheet writer (``core.spreadsheets``: every text cell formula-neutralised).
 
-One generic writer (``workbook``) and one builder per table; each builder takes the same Scope as
-the page, so the export always equals what the page shows.
+One builder per table; each builder takes the same Scope as the page, so the export always equals what
+the page shows.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
-import xlsxwriter
-
-from imports.reports import neutralise  # the project's one formula neutraliser
+from core import spreadsheets
 
 from . import indicators, selectors
 
 Sheet = tuple[str, list[str], list[list[Any]]]
 
 
-def _width(value: Any) -> int:
-    text = "" if value is None else str(value)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK characters are two columns wide
+def sheets_of(sheets: list[Sheet]) -> list[spreadsheets.Sheet]:
+    """[(sheet name, header, rows)] → the writer's sheets (widths fitted, header frozen)."""
+    return [spreadsheets.Sheet(name, header, rows) for name, header, rows in sheets]
 
 
 def workbook(sheets: list[Sheet]) -> bytes:
-    """[(sheet name, header, rows)] → .xlsx bytes. Text is always written as text, never a formula."""
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-    head = book.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    for name, header, rows in sheets:
-        sheet = book.add_worksheet(neutralise(name)[:31].replace("'", "") or "Sheet")
-        widths = [max(8, _width(h) + 2) for h in header]
-        for col, title in enumerate(header):
-            sheet.write_string(0, col, neutralise(title), head)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row):
-                value = neutralise(value)
-                if value is None or value == "":
-                    sheet.write_blank(r, c, None)
-                elif isinstance(value, bool):
-                    sheet.write_string(r, c, "是" if value else "否")
-                elif isinstance(value, int | float | Decimal):
-                    sheet.write_number(r, c, float(value))
-                elif isinstance(value, dt.date):
-                    sheet.write_string(r, c, value.isoformat())
-                else:
-                    sheet.write_string(r, c, str(value))
-                if c < len(widths):
-                    widths[c] = min(60, max(widths[c], _width(value) + 2))
-        for col, w in enumerate(widths):
-            sheet.set_column(col, col, w)
-        sheet.freeze_panes(1, 0)
-    book.close()
-    return buffer.getvalue()
+    """[(sheet name, header, rows)] → .xlsx bytes."""
+    return spreadsheets.xlsx_bytes(sheets_of(sheets))
 
 
 def _elders(scope: selectors.Scope) -> tuple[str, list[Sheet]]:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
+from core import spreadsheets
 from core.mixins import AreaScopedMixin
 from registry.public import Elder
 from regions.selectors import area_roots, picker_levels, resolve_area
 
 from . import charts, exports, indicators, selectors
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -170,9 +168,6 @@ class ExportView(StatisticsBase):
         if builder is None or not exports.allowed(request.user, name):
             raise Http404("没有这张报表")
         title, sheets = builder(scope)
-        content = exports.workbook(sheets)
-        response = HttpResponse(content, content_type=XLSX)
         area = scope.area.code if scope.area else "all"
         filename = f"{title}-{area}-{scope.today:%Y%m%d}.xlsx"
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response
+        return spreadsheets.xlsx_response(exports.sheets_of(sheets), filename)

@@ -15,13 +15,14 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
 from audit.services import client_ip, record
+from core import spreadsheets
 
 from . import exports, forms, qr, selectors, services
 from .choices import BedStatus, WaitlistStatus
@@ -496,13 +497,9 @@ class IndicatorsExportView(FacilityAccessMixin, View):
     def get(self, request):
         today = timezone.localdate()
         data = selectors.indicators(request.user, today=today, target_percent=NURSING_BED_TARGET)
-        content = exports.indicators_workbook(data, today=today)
+        sheets = exports.indicators_sheets(data, today=today)
         record(actor=request.user, event="facilities.indicators_export", ip_address=client_ip(request),
                detail={"facilities": len(data["facilities"]), "rows": len(data["facilities"])})
-        response = HttpResponse(
-            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response["Content-Disposition"] = f'attachment; filename="facility-indicators-{today:%Y%m%d}.xlsx"'
-        return response
+        return spreadsheets.xlsx_response(sheets, f"facility-indicators-{today:%Y%m%d}.xlsx")
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import io
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.generic import DetailView, ListView, View
 from django.views.generic.detail import SingleObjectMixin
 from django.views.generic.edit import FormView
 
 from audit.services import client_ip, record
+from core import spreadsheets
 from core.mixins import AreaScopedMixin
 from core.tasks import BROKER_DOWN_MESSAGE, BrokerUnavailable
 
@@ -23,9 +21,7 @@ from .forms import UploadForm
 from .models import ImportBatch
 from .reading import FileRejected
 from .registry import all_kinds, get_kind
-from .reports import write_template
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from .reports import template_sheets
 
 
 class UploadView(AreaScopedMixin, FormView):
@@ -72,11 +68,7 @@ class TemplateDownloadView(AreaScopedMixin, View):
             kind = get_kind(request.GET.get("kind") or "roll")
         except LookupError:
             raise Http404("未知的导入类型") from None
-        buffer = io.BytesIO()
-        write_template(buffer, kind)
-        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-        response["Content-Disposition"] = content_disposition_header(True, f"{kind.template_name or kind.key}.xlsx")
-        return response
+        return spreadsheets.xlsx_response(template_sheets(kind), f"{kind.template_name or kind.key}.xlsx")
 
 
 class BatchListView(AreaScopedMixin, ListView):

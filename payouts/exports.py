@@ -3,8 +3,10 @@
 Layout is documented in docs/bank-file.md and configurable with ``settings.PAYOUTS_BANK_FILE_COLUMNS``
 (a list of the column keys below). Rows come from the database in chunks (``iterator``) and go out
 as they come, so a million lines never sit in memory: CSV is a generator of text chunks; .xlsx is
-written by XlsxWriter in ``constant_memory`` mode. Every text cell passes through the formula
-neutraliser (``imports.reports.neutralise``).
+written in constant memory. The layout (columns, totals and checksum rows, the COPY path) is the
+bank's and lives here; the cells are written by the project's one spreadsheet writer
+(``core.spreadsheets``), whose formula neutraliser every text cell passes. Amounts we format
+ourselves (``-100.00``) are ``Verbatim``: never prefixed.
 
 After the data rows: a totals row (合计, number of lines, total amount) and a checksum row (校验码,
 SHA-256 over the data rows as written in CSV, UTF-8, LF line ends — the same value for both formats).
@@ -23,11 +25,11 @@ from typing import Any
 
 from django.conf import settings
 
+from core.spreadsheets import Sheet, Verbatim, csv_chunks, neutralise, write_xlsx as write_sheets
 from registry.public import mask_id_number
 from regions.models import Region
 
 from .models import PayrollLine, PayrollRun
-from imports.reports import neutralise  # the project's one formula neutraliser
 
 KIND_LABELS = dict(PayrollLine.Kind.choices)
 STATUS_LABELS = dict(PayrollLine.Status.choices)
@@ -77,7 +79,7 @@ def _cells(row: tuple, cols: list[str]) -> list[Any]:
     out: list[Any] = []
     for c in cols:
         v = row[FIELDS.index(c)]
-        out.append(f"{v:.2f}" if isinstance(v, Decimal) else neutralise(str(v)))
+        out.append(Verbatim(f"{v:.2f}") if isinstance(v, Decimal) else neutralise(str(v)))
     return out
 
 
@@ -88,7 +90,7 @@ def _footer(cols: list[str], count: int, total: Decimal, digest: str) -> list[li
     count_at = next((i for i in range(1, len(cols)) if i != amount_at), None)
     if count_at is not None:
         totals[count_at] = f"{count}笔"
-    totals[amount_at] = f"{total:.2f}"
+    totals[amount_at] = Verbatim(f"{total:.2f}")
     check = [""] * len(cols)
     check[0] = "校验码"
     check[1 if len(cols) > 1 else 0] = f"SHA256:{digest}"
@@ -132,29 +134,15 @@ def public_notice_rows(run: PayrollRun) -> Iterator[list[Any]]:
     yield ["序号", "姓名", "身份证号码", "村(社区)", "项目", "所属期", "类型", "金额"]
     for i, row in enumerate(_rows(run), 1):
         yield [i, neutralise(row[1]), mask_id_number(row[0]), neutralise(names.get(row[8], row[8])),
-               neutralise(row[2]), row[3], row[4], f"{row[5]:.2f}"]
+               neutralise(row[2]), row[3], row[4], Verbatim(f"{row[5]:.2f}")]
 
 
-def stream_csv(rows: Iterator[list[Any]], *, bom: bool = True) -> Iterator[str]:
-    """CSV text in chunks of ~CHUNK rows (UTF-8 BOM first so Excel opens Chinese correctly)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if bom:
-        yield "\ufeff"
-    n = 0
-    for row in rows:
-        writer.writerow(row)
-        n += 1
-        if n % CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+NOTICE_SHEET = "代发明细"  # the sheet name the notice has always had
 
 
-def write_csv(rows: Iterator[list[Any]], out: Any) -> None:
-    for chunk in stream_csv(rows):
-        out.write(chunk)
+def public_notice_sheet(run: PayrollRun) -> Sheet:
+    rows = public_notice_rows(run)
+    return Sheet(NOTICE_SHEET, next(rows), rows)
 
 
 NEUTRALISE_RE = "^[-=+@\t\r＝＋－＠]"
@@ -200,7 +188,7 @@ def bank_csv(run: PayrollRun, summary: dict[str, Any] | None = None) -> Iterator
     if connection.vendor != "postgresql":
         rows = bank_rows(run, summary)
         next(rows)  # the header is written above
-        for chunk in stream_csv(rows, bom=False):
+        for chunk in csv_chunks(None, rows, bom=False):
             yield chunk.encode()
         return
     digest = hashlib.sha256()
@@ -229,7 +217,7 @@ def write_bank_file(run: PayrollRun, file_format: str, out: Any) -> dict[str, An
     file, what a re-send is checked against)."""
     summary: dict[str, Any] = {}
     if file_format == "xlsx":
-        write_xlsx(bank_rows(run, summary), out)
+        write_bank_xlsx(bank_rows(run, summary), out)
     else:
         for chunk in bank_csv(run, summary):
             out.write(chunk)
@@ -243,26 +231,14 @@ def write_bank_file(run: PayrollRun, file_format: str, out: Any) -> dict[str, An
     return {**summary, "size": size, "sha256": digest.hexdigest()}
 
 
-def write_xlsx(rows: Iterator[list[Any]], out: Any, *, sheet: str = "代发明细") -> None:
-    """Write rows to an .xlsx file (path or binary file object) in constant memory."""
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
-                                         "strings_to_numbers": False, "strings_to_urls": False})
-    ws = workbook.add_worksheet(sheet)
-    bold = workbook.add_format({"bold": True})
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if r == 0:
-                ws.write_string(r, c, str(value), bold)
-            elif isinstance(value, int):
-                ws.write_number(r, c, value)
-            else:
-                ws.write_string(r, c, str(value))
-    workbook.close()
+def write_bank_xlsx(rows: Iterator[list[Any]], out: Any) -> None:
+    """The bank file as .xlsx (path or binary file object), in constant memory: one sheet 代发明细, every
+    cell text, bold header, nothing frozen (docs/bank-file.md)."""
+    header = next(rows)
+    write_sheets(out, [Sheet("代发明细", header, rows, widths=[], freeze_header=False, header_style={"bold": True})])
 
 
-def monthly_report_rows(data: list[dict[str, Any]]) -> Iterator[list[Any]]:
-    yield ["所属期", "县(区)", "项目", "类型", "笔数", "金额"]
-    for d in data:
-        yield [d["period"], neutralise(d["county"]), neutralise(d["benefit"]), d["kind"], d["count"], f"{d['total']:.2f}"]
+def monthly_report_sheet(data: list[dict[str, Any]]) -> Sheet:
+    return Sheet("发放月报", ["所属期", "县(区)", "项目", "类型", "笔数", "金额"],
+                 [[d["period"], d["county"], d["benefit"], d["kind"], d["count"], Verbatim(f"{d['total']:.2f}")]
+                  for d in data])

@@ -3,17 +3,15 @@ monthly report. Thin: every change goes through ``services``; every queryset thr
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from audit.services import record
+from core import spreadsheets
 from core.mixins import AreaScopedMixin
 from core.scoping import code_under_q
 
@@ -267,17 +265,11 @@ class RunExportView(RunDetailView):
             return self._refused(exc)
         record(actor=self.request.user, event="payouts.download", obj=run, region_code=run.county_code,
                detail={"what": "notice", "format": fmt, "rows": run.lines.count()})
-        rows = exports.public_notice_rows(run)
+        sheet = exports.public_notice_sheet(run)
         name = f"公示名单_{run.county_code[:6]}_{run.period_code}.{fmt}"
         if fmt == "csv":
-            response = StreamingHttpResponse((c.encode() for c in exports.stream_csv(rows)),
-                                             content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = content_disposition_header(True, name)
-            return response
-        tmp = tempfile.TemporaryFile()
-        exports.write_xlsx(rows, tmp)
-        tmp.seek(0)
-        return FileResponse(tmp, as_attachment=True, filename=name)
+            return spreadsheets.csv_response(sheet.header, sheet.rows, name, streaming=True)
+        return spreadsheets.xlsx_response([sheet], name, streaming=True)
 
 
 class RunLinesView(RunDetailView):
@@ -334,9 +326,6 @@ class MonthlyReportView(AreaScopedMixin, TemplateView):
         data = selectors.monthly_report(request.user)
         if request.GET.get("format") == "xlsx":
             record(actor=request.user, event="payouts.report_export", detail={"rows": len(data)})
-            tmp = tempfile.TemporaryFile()
-            exports.write_xlsx(exports.monthly_report_rows(data), tmp, sheet="发放月报")
-            tmp.seek(0)
-            return FileResponse(tmp, as_attachment=True, filename="补贴发放月报.xlsx")
+            return spreadsheets.xlsx_response([exports.monthly_report_sheet(data)], "补贴发放月报.xlsx", streaming=True)
         return self.render_to_response(self.get_context_data(rows=data))
 

@@ -23,9 +23,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from import_export import fields, resources
 
 from audit.services import record
+from core.spreadsheets import neutralise
 from imports.admin_import import NoticedResult, file_notices, normalise_dataset
 from imports.registry import Column, Context, Table
-from imports.reports import neutralise
 from imports.values import clean_text, compact, is_blank
 from regions.models import Region
 

@@ -7,7 +7,6 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from audit.services import client_ip
 from audit.services import record as audit
+from core import spreadsheets
 from core.mixins import AreaScopedMixin
 
 from . import exports, rules, selectors, services
@@ -256,6 +256,4 @@ class ReportExportView(AreaScopedMixin, TemplateView):
         audit(actor=user, event="visits.report_export", ip_address=client_ip(request),
               detail={"month": f"{month:%Y-%m}", "overdue": len(overdue), "high_risk": len(high),
                       "rows": len(overdue) + len(high)})
-        response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="visits-{month:%Y-%m}.xlsx"'
-        return response
+        return spreadsheets.xlsx_response(data, f"visits-{month:%Y-%m}.xlsx")

@@ -1,30 +1,26 @@
-"""Exports of enrolments (worklist and enrolment list) as CSV or Excel, with formula-neutralised cells."""
+"""Exports of enrolments (worklist and enrolment list) as CSV or Excel, through the project's one
+spreadsheet writer (``core.spreadsheets``: formula-neutralised cells, UTF-8 CSV with BOM)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
-from imports.reports import neutralise as cell_neutralise
+from core import spreadsheets
 
 from . import periods
 from .catalogue import yuan
 
 COLUMNS = ["身份证号码", "姓名", "村(社区)", "项目", "状态", "起始所属期", "终止所属期", "每月金额", "依据"]
-
-
-def neutralise(value: Any) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula (the project's one neutraliser)."""
-    return cell_neutralise("" if value is None else str(value))
+SHEET = "享受记录"
 
 
 def rows(enrolments: Iterable[Any], *, full_id: bool) -> Iterable[list[str]]:
+    """One row of text per enrolment (the writer neutralises every cell)."""
     for e in enrolments:
         elder = e.elder
         monthly = yuan(e.amount) if e.benefit.payment_kind == "monthly" else ""
-        yield [neutralise(v) for v in (
+        yield ["" if v is None else str(v) for v in (
             elder.id_number if full_id else elder.masked_id_number,
             elder.name,
             elder.region.name,
@@ -37,24 +33,19 @@ def rows(enrolments: Iterable[Any], *, full_id: bool) -> Iterable[list[str]]:
         )]
 
 
-def write_csv(out: io.TextIOBase, enrolments: Iterable[Any], *, full_id: bool) -> int:
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+def sheet(enrolments: Iterable[Any], *, full_id: bool) -> spreadsheets.Sheet:
+    return spreadsheets.Sheet(SHEET, COLUMNS, rows(enrolments, full_id=full_id))
+
+
+def write_csv(out: Any, enrolments: Iterable[Any], *, full_id: bool, bom: bool = True) -> int:
+    """Write the CSV to ``out`` (a file object); returns the number of enrolments written."""
     n = 0
-    for row in rows(enrolments, full_id=full_id):
-        writer.writerow(row)
-        n += 1
+
+    def counted():
+        nonlocal n
+        for row in rows(enrolments, full_id=full_id):
+            n += 1
+            yield row
+
+    spreadsheets.write_csv(out, COLUMNS, counted(), bom=bom)
     return n
-
-
-def xlsx_bytes(enrolments: Iterable[Any], *, full_id: bool) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("享受记录")
-    ws.append(COLUMNS)
-    for row in rows(enrolments, full_id=full_id):
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

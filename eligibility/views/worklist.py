@@ -3,19 +3,19 @@ bulk approve/reject/stop; exports. Thin: parse, call a selector or service, rend
 
 from __future__ import annotations
 
-import io
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import ListView, View
 
 from audit.services import client_ip, record
+from core import spreadsheets
 from core.mixins import AreaScopedMixin
 
 from ..forms.worklist import DecisionForm, WorklistFilterForm
@@ -125,18 +125,11 @@ class EnrolmentExportView(_WorklistBase, View):
         fmt = request.GET.get("format", "csv")
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         counted = _Counted(qs.iterator(chunk_size=2000))
+        sheet = export.sheet(counted, full_id=full_id)
         if fmt == "xlsx":
-            response = HttpResponse(
-                export.xlsx_bytes(counted, full_id=full_id),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-            response["Content-Disposition"] = f'attachment; filename="enrolments-{stamp}.xlsx"'
+            response = spreadsheets.xlsx_response([sheet], f"enrolments-{stamp}.xlsx")
         else:
-            buf = io.StringIO()
-            buf.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
-            export.write_csv(buf, counted, full_id=full_id)
-            response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="enrolments-{stamp}.csv"'
+            response = spreadsheets.csv_response(sheet.header, sheet.rows, f"enrolments-{stamp}.csv")
         # The file is built in memory before anything is sent, so the count is what the user receives.
         record(actor=request.user, event="enrolment.export", ip_address=client_ip(request),
                detail={"filters": request.GET.dict(), "full_id": full_id, "format": fmt, "rows": counted.n})

@@ -30,6 +30,6 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError("所属期应为 YYYY-MM") from exc
             qs = qs.filter(start_period__lte=p).exclude(end_period__lt=p)
-        with open(options["out"], "w", encoding="utf-8-sig", newline="") as out:
+        with open(options["out"], "w", encoding="utf-8", newline="") as out:  # the writer puts the BOM first
             n = export.write_csv(out, qs.order_by("region_code", "benefit__code", "id").iterator(chunk_size=2000), full_id=True)
         self.stdout.write(f"已导出 {n} 条享受记录到 {options['out']}")

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core import spreadsheets
 from core.periods import parse_period
 from payouts import exports, services
 from payouts.models import PayrollRun
@@ -99,13 +100,12 @@ class Command(BaseCommand):
         run = self._run(o["run_id"])
         if o["notice"]:
             services.require_exportable(run)
-            rows = exports.public_notice_rows(run)
+            sheet = exports.public_notice_sheet(run)
             if o["format"] == "csv":
                 with open(o["out"], "wb") as out:
-                    for chunk in exports.stream_csv(rows):
-                        out.write(chunk.encode())
+                    spreadsheets.write_csv(out, sheet.header, sheet.rows)
             else:
-                exports.write_xlsx(rows, o["out"])
+                spreadsheets.write_xlsx(o["out"], [sheet])
             self.stdout.write(f"已写入 {o['out']}")
             return
         # The bank file is produced once per run; a later export writes the very same file.
