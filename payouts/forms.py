@@ -8,8 +8,6 @@ from eligibility.models import Benefit
 from regions.models import Region
 from regions.scoping import area_prefixes, prefix_q
 
-from .models import PayrollLine
-
 
 class GenerateForm(forms.Form):
     county = forms.ModelChoiceField(label="县(区)", queryset=Region.objects.none())
@@ -51,11 +49,3 @@ class ReconcileForm(forms.Form):
         if not f.name.lower().endswith((".csv", ".xlsx")):
             raise forms.ValidationError("只接受 .csv 或 .xlsx 文件")
         return f
-
-
-class LineFilterForm(forms.Form):
-    benefit = forms.ModelChoiceField(label="项目", queryset=Benefit.objects.all(), required=False, empty_label="全部项目",
-                                     to_field_name="code")
-    township = forms.CharField(label="乡镇(街道)代码", required=False, max_length=12)
-    kind = forms.ChoiceField(label="类型", choices=[("", "全部类型"), *PayrollLine.Kind.choices], required=False)
-    status = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *PayrollLine.Status.choices], required=False)
