@@ -26,18 +26,24 @@ class StyledFilterForm(forms.Form):
 
 class FilterSet(django_filters.FilterSet):
     """A FilterSet that filters whether or not a query string was given, and ignores every filter
-    of an invalid form (the form keeps its Chinese error), as the lists did before django-filter.
+    of an invalid form (the form keeps its Chinese error), as the lists did before django-filter
+    (``lenient``: only the invalid one).
 
     Subclasses read the cleaned values through :meth:`value` when a filter needs a default (the
     elder list shows living elders unless asked otherwise).
     """
+
+    # True: an invalid value drops only its own filter (for lists whose links set one parameter each).
+    lenient = False
 
     class Meta:
         form = StyledFilterForm
 
     @property
     def cleaned(self) -> dict[str, Any]:
-        return self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        if not self.is_bound or not (self.form.is_valid() or self.lenient):
+            return {}
+        return self.form.cleaned_data
 
     def value(self, name: str, default: Any = "") -> Any:
         return self.cleaned.get(name) or default
