@@ -18,6 +18,7 @@ from django.views.generic import DetailView, TemplateView
 from django.views.generic.edit import FormView
 
 from core.mixins import AreaScopedMixin
+from core.views import ServiceActionView, error_message
 from registry.public import Elder
 
 from . import rules, selectors, services
@@ -30,10 +31,6 @@ TABS = {
     "submitted": "待审核",
     "draft": "草稿",
 }
-
-
-def _messages_of(exc: ValidationError) -> str:
-    return "；".join(exc.messages)
 
 
 class WorklistView(AreaScopedMixin, TemplateView):
@@ -107,7 +104,7 @@ class RequestImmediateView(ElderAssessmentsView):
             messages.success(request, "已申请即时评估，该老年人已列入应评估名单")
             form = ReasonForm()
         except ValidationError as exc:
-            messages.error(request, _messages_of(exc))
+            messages.error(request, error_message(exc))
         return self.render_to_response(self.get_context_data(request_form=form))
 
 
@@ -253,27 +250,8 @@ class AssessmentPrintView(AssessmentDetailView):
     template_name = "assessments/assessment_print.html"
 
 
-class _AssessmentAction(AssessmentDetailView):
+class _AssessmentAction(ServiceActionView, AssessmentDetailView):
     """POST on one assessment: view permission + area (404 outside), then the action's permission (403)."""
-
-    http_method_names = ["post"]
-    action_permission = ""
-
-    def act(self, assessment: Assessment) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def post(self, request, pk):
-        self.object = self.get_object()
-        if not request.user.has_perm(self.action_permission):
-            raise PermissionDenied
-        try:
-            messages.success(request, self.act(self.object))
-            self.object = self.get_object()
-        except ValidationError as exc:
-            messages.error(request, _messages_of(exc))
-        except PermissionDenied as exc:
-            messages.error(request, str(exc) or "无权操作")
-        return self.render_to_response(self.get_context_data())
 
 
 class AssessmentSubmitView(_AssessmentAction):

@@ -5,8 +5,8 @@ What is timed, per case (page 1 / page 200, without and with a typical filter):
 - ``view``: ``django.test.Client.get`` on ``eligibility:elder_list`` as a logged-in township
   officer — middleware, session, scoping, the filter form, count + page queries and the template.
   This is the number the target (median < 150 ms at 1M elders) is about.
-- ``query``: the same selector (``registry.selectors.elder_list``) through a ``Paginator``:
-  count + one page, no HTTP and no template.
+- ``query``: the same selector and filters (``registry.selectors.elder_list`` narrowed by
+  ``registry.forms.ElderFilterSet``) through a ``Paginator``: count + one page, no HTTP and no template.
 - ``naive``: the same page built the way the composite index avoids — the same filters, but scoped
   by ``region_id IN (<the township's village ids>)`` and ordered by (name, id), so PostgreSQL can
   only use the plain foreign-key index (or the name index) and must sort or filter a lot.
@@ -32,10 +32,9 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from registry import selectors
-from registry.forms import ElderFilterForm
+from registry.forms import ElderFilterSet
 from registry.models import Elder, ElderQuerySet
 from regions import roles
 from regions.models import Region, StaffAssignment
@@ -84,26 +83,23 @@ def bench_officer(township: Region):
     return get_user_model().objects.get(pk=user.pk)  # fresh: no cached area prefixes or permissions
 
 
-def cleaned_filters(params: dict[str, str]) -> dict:
-    """What the view hands to the selector for these query parameters."""
-    form = ElderFilterForm(params or None)
-    return form.cleaned_data if form.is_valid() else {}
+def filtered(user, qs: ElderQuerySet, params: dict[str, str]) -> ElderQuerySet:
+    """What the view does with these query parameters: the FilterSet over the scoped queryset."""
+    return ElderFilterSet(params or None, queryset=qs, user=user).qs
 
 
 def app_queryset(user, params: dict[str, str]) -> ElderQuerySet:
-    return selectors.elder_list(user=user, filters=cleaned_filters(params), area=None, today=timezone.localdate())
+    return filtered(user, selectors.elder_list(user=user, area=None), params)
 
 
 def naive_queryset(village_ids: list[int], params: dict[str, str]) -> ElderQuerySet:
     """The app's filters and joins, but scoped by village ids and ordered by (name, id).
 
-    ``elder_list`` with an unsaved superuser applies every filter without any scoping; the naive
-    scoping and ordering then replace the prefix filter and the (region_code, name, id) order.
+    ``elder_list`` with an unsaved superuser is the unscoped register; the same filters, then the
+    naive scoping and ordering replace the prefix filter and the (region_code, name, id) order.
     """
     unrestricted = get_user_model()(is_superuser=True, is_active=True)
-    qs = selectors.elder_list(
-        user=unrestricted, filters=cleaned_filters(params), area=None, today=timezone.localdate()
-    )
+    qs = filtered(unrestricted, selectors.elder_list(user=unrestricted, area=None), params)
     return qs.filter(region_id__in=village_ids).order_by("name", "id")
 
 

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "axes",
     "import_export",
     "django_celery_beat",
+    "django_filters",
     # our apps, in dependency order (docs/architecture.md, Layering): base apps first
     "regions",
     "audit",

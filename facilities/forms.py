@@ -12,7 +12,7 @@ from registry.public import Elder
 from regions.models import Region
 
 from . import services
-from .choices import BedKind, BedLocation, BedStatus, DischargeReason, FacilityKind, RatingScheme, ResidentType
+from .choices import BedKind, BedLocation, BedStatus, DischargeReason, RatingScheme, ResidentType
 from .models import Bed, Facility
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -182,8 +182,3 @@ class WaitlistApplyForm(ElderLookupMixin, StyledMixin, forms.Form):
 
 class WithdrawForm(StyledMixin, forms.Form):
     note = forms.CharField(label="撤回原因", max_length=200, required=False)
-
-
-class FacilityFilterForm(StyledMixin, forms.Form):
-    q = forms.CharField(label="名称", required=False)
-    kind = forms.ChoiceField(label="类型", choices=[("", "全部类型"), *FacilityKind.choices], required=False)

@@ -75,14 +75,10 @@ def latest_rating_subquery(field: str) -> Subquery:
     return Subquery(Rating.objects.filter(facility=OuterRef("pk")).order_by("-rated_on", "-id").values(field)[:1])
 
 
-def facility_list(user: Any, *, kind: str = "", township: str = "", q: str = "") -> QuerySet:
+def facility_list(user: Any) -> QuerySet:
+    """The facility list before its filters (filters.FacilityFilterSet): the user's facilities with
+    bed counts and the current rating."""
     qs = facilities_for(user).select_related("region", "region__parent")
-    if kind:
-        qs = qs.filter(kind=kind)
-    if township:
-        qs = qs.in_area(township[:9])
-    if q:
-        qs = qs.filter(name__contains=q)
     return with_bed_counts(qs).annotate(
         rating_scheme=latest_rating_subquery("scheme"),
         rating_level=latest_rating_subquery("level"),

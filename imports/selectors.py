@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from .models import ImportBatch
 
@@ -17,12 +17,3 @@ def with_errors_q() -> Q:
     """Batches that need the uploader: failed, or validated with error rows and not yet confirmed
     (待确认 with an error workbook). The home page's 批量导入有错误 counts exactly these."""
     return Q(status=S.FAILED) | (Q(status=S.READY) & ~Q(error_report=""))
-
-
-def filter_by_status(qs: QuerySet, status: str) -> QuerySet:
-    """Narrow already-scoped batches by the list's status filter; an unknown value narrows nothing."""
-    if status == ERRORS:
-        return qs.filter(with_errors_q())
-    if status in S.values:
-        return qs.filter(status=status)
-    return qs

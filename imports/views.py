@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import reverse
-from django.views.generic import DetailView, ListView, View
+from django.views.generic import DetailView, View
 from django.views.generic.detail import SingleObjectMixin
 from django.views.generic.edit import FormView
 
@@ -15,8 +14,10 @@ from audit.services import client_ip, record
 from core import spreadsheets
 from core.mixins import AreaScopedMixin
 from core.tasks import BROKER_DOWN_MESSAGE, BrokerUnavailable
+from core.views import FilteredListView, ServiceActionView
 
 from . import recovery, selectors, services
+from .filters import BatchFilterSet
 from .forms import UploadForm
 from .models import ImportBatch
 from .reading import FileRejected
@@ -71,25 +72,21 @@ class TemplateDownloadView(AreaScopedMixin, View):
         return spreadsheets.xlsx_response(template_sheets(kind), f"{kind.template_name or kind.key}.xlsx")
 
 
-class BatchListView(AreaScopedMixin, ListView):
-    """导入记录 of the area, narrowed by ?status= (a status, or ``errors``: what needs the uploader —
-    the home page's 批量导入有错误 links here)."""
+class BatchListView(AreaScopedMixin, FilteredListView):
+    """导入记录 of the area, narrowed by ?status= (imports/filters.py)."""
 
     model = ImportBatch
     permission_required = "imports.view_importbatch"
     template_name = "imports/batch_list.html"
     context_object_name = "batches"
-
-    def get_paginate_by(self, queryset):
-        return settings.LIST_PAGE_SIZE
+    filterset_class = BatchFilterSet
 
     def get_queryset(self):
-        status = self.request.GET.get("status", "")
-        self.status = status if status in selectors.STATUS_FILTERS else ""
-        return selectors.filter_by_status(super().get_queryset(), self.status).select_related("uploaded_by")
+        return super().get_queryset().select_related("uploaded_by")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(status=self.status, status_label=selectors.STATUS_FILTERS.get(self.status, ""),
+        status = self.filterset.value("status")
+        return super().get_context_data(status=status, status_label=selectors.STATUS_FILTERS.get(status, ""),
                                         status_filters=selectors.STATUS_FILTERS, **kwargs)
 
 
@@ -120,29 +117,10 @@ class BatchProgressView(BatchDetailView):
         return response
 
 
-class _BatchAction(AreaScopedMixin, SingleObjectMixin, View):
+class _BatchAction(ServiceActionView, BatchDetailView):
     """POST on one batch: view permission + area (404 outside), then the upload permission (403)."""
 
-    model = ImportBatch
-    permission_required = "imports.view_importbatch"
-    http_method_names = ["post"]
-
-    def act(self, batch: ImportBatch) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def post(self, request, pk):
-        batch = self.get_object()
-        if not request.user.has_perm("imports.add_importbatch"):
-            raise PermissionDenied
-        try:
-            messages.success(request, self.act(batch))
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        except PermissionDenied as exc:
-            messages.error(request, str(exc) or "无权操作")
-        view = BatchDetailView.as_view()
-        request.method = "GET"
-        return view(request, pk=pk)
+    action_permission = "imports.add_importbatch"
 
 
 class BatchConfirmView(_BatchAction):

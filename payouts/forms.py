@@ -8,8 +8,6 @@ from core.scoping import counties_covered_q, filter_for_area
 from eligibility.public import Benefit
 from regions.models import Region
 
-from .models import PayrollLine
-
 
 class GenerateForm(forms.Form):
     county = forms.ModelChoiceField(label="县(区)", queryset=Region.objects.none())
@@ -48,11 +46,3 @@ class ReconcileForm(forms.Form):
         if not f.name.lower().endswith((".csv", ".xlsx")):
             raise forms.ValidationError("只接受 .csv 或 .xlsx 文件")
         return f
-
-
-class LineFilterForm(forms.Form):
-    benefit = forms.ModelChoiceField(label="项目", queryset=Benefit.objects.all(), required=False, empty_label="全部项目",
-                                     to_field_name="code")
-    township = forms.CharField(label="乡镇(街道)代码", required=False, max_length=12)
-    kind = forms.ChoiceField(label="类型", choices=[("", "全部类型"), *PayrollLine.Kind.choices], required=False)
-    status = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *PayrollLine.Status.choices], required=False)

@@ -8,25 +8,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, TemplateView
 
 from audit.services import record
 from core import spreadsheets
 from core.mixins import AreaScopedMixin
-from core.scoping import code_under_q
+from core.views import FilteredListView, ServiceActionView, error_message
 
 from . import exports, selectors, services
-from .forms import GenerateForm, LineFilterForm, ReconcileForm
+from .filters import LineFilterSet, RunFilterSet
+from .forms import GenerateForm, ReconcileForm
 from .models import BankFile, PayrollLine, PayrollRun
 
 
-def _messages_of(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "无权操作"
-
-
-class RunListView(AreaScopedMixin, ListView):
+class RunListView(AreaScopedMixin, FilteredListView):
     """发放批次 of the user's counties, narrowed by ?status= (the home page links here with
     ``submitted`` for the reviewer and ``draft`` for the officer who submits)."""
 
@@ -35,18 +30,15 @@ class RunListView(AreaScopedMixin, ListView):
     template_name = "payouts/run_list.html"
     context_object_name = "runs"
     paginate_by = 50
+    filterset_class = RunFilterSet
 
     def get_queryset(self):
-        status = self.request.GET.get("status", "")
-        self.status = status if status in PayrollRun.Status.values else ""
-        qs = super().get_queryset()
-        if self.status:
-            qs = qs.filter(status=self.status)
-        return qs.select_related("county", "submitted_by", "approved_by")
+        return super().get_queryset().select_related("county", "submitted_by", "approved_by")
 
     def get_context_data(self, **kwargs):
         statuses = dict(PayrollRun.Status.choices)
-        return super().get_context_data(status=self.status, status_label=statuses.get(self.status, ""),
+        status = self.filterset.value("status")
+        return super().get_context_data(status=status, status_label=statuses.get(status, ""),
                                         status_filters=statuses, **kwargs)
 
 
@@ -68,7 +60,7 @@ class RunGenerateView(AreaScopedMixin, FormView):
             result = enqueue(generate_run, form.cleaned_data["county"].code, form.cleaned_data["period"], codes,
                              self.request.user.pk)
         except (ValidationError, PermissionDenied, BrokerUnavailable) as exc:  # eager mode raises here
-            form.add_error(None, _messages_of(exc))
+            form.add_error(None, error_message(exc))
             return self.form_invalid(form)
         if result.ready():
             data = result.get()
@@ -115,27 +107,8 @@ class RunDetailView(AreaScopedMixin, DetailView):
         }
 
 
-class _RunAction(RunDetailView):
+class _RunAction(ServiceActionView, RunDetailView):
     """POST an action on a run; the page is shown again with the outcome (a refusal changes nothing)."""
-
-    action_permission = ""
-    http_method_names = ["post"]
-
-    def post(self, request, pk):
-        self.object = self.get_object()
-        if not request.user.has_perm(self.action_permission):
-            raise PermissionDenied
-        try:
-            messages.success(request, self.act(self.object))
-            self.object = self.get_object()
-        except ValidationError as exc:
-            messages.error(request, _messages_of(exc))
-        except PermissionDenied as exc:
-            messages.error(request, str(exc) or "无权操作")
-        return self.render_to_response(self.get_context_data())
-
-    def act(self, run) -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
 
 
 class RunSubmitView(_RunAction):
@@ -198,7 +171,7 @@ class RunReconcileView(_RunAction):
                 batch = services.payroll_reconcile_upload(actor=request.user, run=run, file=upload, filename=upload.name,
                                                           mode=self.form.cleaned_data["mode"])
             except (ValidationError, PermissionDenied) as exc:
-                messages.error(request, _messages_of(exc))
+                messages.error(request, error_message(exc))
             except FileRejected as exc:
                 self.form.add_error("file", str(exc))
             else:
@@ -226,7 +199,7 @@ class RunExportView(RunDetailView):
         return run, fmt
 
     def _refused(self, exc):
-        messages.error(self.request, _messages_of(exc))
+        messages.error(self.request, error_message(exc))
         return self.render_to_response(self.get_context_data())
 
     def get(self, request, *args, **kwargs):
@@ -280,21 +253,9 @@ class RunLinesView(RunDetailView):
     def get_context_data(self, **kwargs):
         context = DetailView.get_context_data(self, **kwargs)
         lines = selectors.run_lines(self.request.user, self.object).select_related("elder", "benefit")
-        form = LineFilterForm(self.request.GET or None)
-        if form.is_valid():
-            d = form.cleaned_data
-            if d["benefit"]:
-                lines = lines.filter(benefit=d["benefit"])
-            if d["township"]:
-                lines = lines.filter(code_under_q("region_code", d["township"].rstrip("0")[:9]))
-            if d["kind"]:
-                lines = lines.filter(kind=d["kind"])
-            if d["status"]:
-                lines = lines.filter(status=d["status"])
-        page = Paginator(lines.order_by("region_code", "id"), 100).get_page(self.request.GET.get("page"))
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context.update(filter_form=form, page_obj=page, lines=page.object_list, query_string=query.urlencode())
+        filterset = LineFilterSet(self.request.GET or None, queryset=lines)
+        page = Paginator(filterset.qs.order_by("region_code", "id"), 100).get_page(self.request.GET.get("page"))
+        context.update(filter_form=filterset.form, page_obj=page, lines=page.object_list)
         return context
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import django_filters
 from django import forms
+from django.utils import timezone
 
+from core.filters import FilterSet
 from regions.models import Region
 
 from . import rules
 from .choices import AGE_BANDS, SPECIAL_DIFFICULTY_FLAGS, AbilityLevel, EconomicStatus, LivingArrangement
 from .models import Elder
+from .selectors import search_q
 
 
 class VillageChoiceField(forms.ModelChoiceField):
@@ -100,30 +104,51 @@ class ElderForm(forms.ModelForm):
         return data
 
 
-class ElderFilterForm(forms.Form):
-    q = forms.CharField(label="搜索", required=False, max_length=40)
-    age_band = forms.ChoiceField(
-        label="年龄段", required=False, choices=[("", "全部年龄")] + [(key, band[0]) for key, band in AGE_BANDS.items()]
+class ElderFilterSet(FilterSet):
+    """The elder list's filters over the already scoped register (selectors.elder_list). Living
+    elders unless ``vital`` says otherwise; an invalid value filters nothing."""
+
+    q = django_filters.CharFilter(label="搜索", max_length=40, method="filter_q")
+    age_band = django_filters.ChoiceFilter(
+        label="年龄段", choices=[(key, band[0]) for key, band in AGE_BANDS.items()], empty_label="全部年龄",
+        method="filter_age_band",
     )
-    economic_status = forms.ChoiceField(
-        label="经济状况", required=False, choices=[("", "全部经济状况")] + EconomicStatus.choices
+    economic_status = django_filters.ChoiceFilter(label="经济状况", choices=EconomicStatus.choices, empty_label="全部经济状况")
+    ability_level = django_filters.ChoiceFilter(
+        label="能力等级", choices=[(str(v), l) for v, l in AbilityLevel.choices], empty_label="全部能力等级",
+        null_label="未评估", null_value="none",
     )
-    ability_level = forms.ChoiceField(
-        label="能力等级", required=False, choices=[("", "全部能力等级"), ("none", "未评估")] + [(str(v), l) for v, l in AbilityLevel.choices]
+    living_arrangement = django_filters.ChoiceFilter(
+        label="居住状况", choices=LivingArrangement.choices, empty_label="全部居住状况"
     )
-    living_arrangement = forms.ChoiceField(
-        label="居住状况", required=False, choices=[("", "全部居住状况")] + LivingArrangement.choices
+    flag = django_filters.ChoiceFilter(
+        label="特殊困难", choices=list(SPECIAL_DIFFICULTY_FLAGS.items()), empty_label="全部特殊困难类型",
+        method="filter_flag",
     )
-    flag = forms.ChoiceField(
-        label="特殊困难", required=False, choices=[("", "全部特殊困难类型")] + list(SPECIAL_DIFFICULTY_FLAGS.items())
-    )
-    vital = forms.ChoiceField(
-        label="状态", required=False, choices=[("alive", "在世"), ("deceased", "已故"), ("all", "全部")]
+    vital = django_filters.ChoiceFilter(
+        label="状态", choices=[("alive", "在世"), ("deceased", "已故"), ("all", "全部")], empty_label=None,
+        method="filter_vital",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
-            field.widget.attrs.setdefault("class", css)
-        self.fields["q"].widget.attrs["placeholder"] = "姓名、电话或身份证号码（可部分）"
+        self.user = user or getattr(self.request, "user", None)
+        self.form.fields["q"].widget.attrs["placeholder"] = "姓名、电话或身份证号码（可部分）"
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return queryset if self.value("vital") else queryset.alive()
+
+    def filter_vital(self, queryset, name, value):
+        return {"alive": queryset.alive(), "deceased": queryset.filter(deceased_on__isnull=False)}.get(value, queryset)
+
+    def filter_age_band(self, queryset, name, value):
+        _label, low, high = AGE_BANDS[value]
+        return queryset.aged_between(low, high, timezone.localdate())
+
+    def filter_flag(self, queryset, name, value):
+        return queryset.with_flag(value)
+
+    def filter_q(self, queryset, name, value):
+        partial_id = self.user is not None and self.user.has_perm("registry.view_full_id_number")
+        return queryset.filter(search_q(value, partial_id=partial_id))

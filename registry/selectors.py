@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db.models import Q
@@ -10,7 +9,6 @@ from django.db.models import Q
 from regions.models import Region
 
 from . import rules
-from .choices import AGE_BANDS
 from .models import Elder, ElderQuerySet
 
 
@@ -36,30 +34,10 @@ def search_q(q: str, *, partial_id: bool = True) -> Q:
     return Q(name__contains=text)
 
 
-def elder_list(*, user: Any, filters: dict[str, str], area: Region | None, today: dt.date) -> ElderQuerySet:
-    """The staff elder list: scoped to the user, narrowed by the filter form, in (village, name) order."""
+def elder_list(*, user: Any, area: Region | None) -> ElderQuerySet:
+    """The staff elder list before its filters (forms.ElderFilterSet): scoped to the user, to the
+    chosen area, in (village, name) order."""
     qs = Elder.objects.visible_to(user)
     if area is not None:
         qs = qs.in_area(area.prefix)
-    vital = filters.get("vital") or "alive"
-    if vital == "alive":
-        qs = qs.alive()
-    elif vital == "deceased":
-        qs = qs.filter(deceased_on__isnull=False)
-    band = AGE_BANDS.get(filters.get("age_band") or "")
-    if band:
-        qs = qs.aged_between(band[1], band[2], today)
-    if filters.get("economic_status"):
-        qs = qs.filter(economic_status=filters["economic_status"])
-    level = filters.get("ability_level")
-    if level == "none":
-        qs = qs.filter(ability_level__isnull=True)
-    elif level:
-        qs = qs.filter(ability_level=int(level))
-    if filters.get("living_arrangement"):
-        qs = qs.filter(living_arrangement=filters["living_arrangement"])
-    if filters.get("flag"):
-        qs = qs.with_flag(filters["flag"])
-    if filters.get("q"):
-        qs = qs.filter(search_q(filters["q"], partial_id=user.has_perm("registry.view_full_id_number")))
     return qs.select_related("region", "region__parent").order_by("region_code", "name", "id")

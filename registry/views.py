@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
@@ -10,44 +9,35 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import DetailView, ListView, View
+from django.views.generic import DetailView, View
 from django.views.generic.edit import FormView
 
 from audit.services import client_ip
 from core.mixins import AreaScopedMixin
+from core.views import FilteredListView
 from regions.selectors import picker_levels, resolve_area
 
 from . import selectors, services
-from .forms import ElderFilterForm, ElderForm
+from .forms import ElderFilterSet, ElderForm
 from .history import history_entries
 from .models import Elder, Household
 
 
-class ElderListView(AreaScopedMixin, ListView):
+class ElderListView(AreaScopedMixin, FilteredListView):
     model = Elder
     permission_required = "registry.view_elder"
     template_name = "registry/elder_list.html"
     context_object_name = "elders"
-
-    def get_paginate_by(self, queryset):
-        return settings.LIST_PAGE_SIZE
+    filterset_class = ElderFilterSet
 
     def get_queryset(self):
-        self.filter_form = ElderFilterForm(self.request.GET or None)
-        filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
         self.area = resolve_area(self.request.user, self.request.GET.get("area"))
-        return selectors.elder_list(
-            user=self.request.user, filters=filters, area=self.area, today=timezone.localdate()
-        )
+        return selectors.elder_list(user=self.request.user, area=self.area)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filter_form"] = self.filter_form
         context["picker_levels"] = picker_levels(self.request.user, self.area)
         context["selected_area"] = self.area.code if self.area else ""
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["query_string"] = query.urlencode()
         context["today"] = timezone.localdate()
         return context
 

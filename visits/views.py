@@ -16,8 +16,10 @@ from audit.services import client_ip
 from audit.services import record as audit
 from core import spreadsheets
 from core.mixins import AreaScopedMixin
+from core.views import FilteredListView
 
 from . import exports, rules, selectors, services
+from .filters import FollowUpFilterSet
 from .forms import CONTENT_AREAS, BulkAssignForm, FollowUpCloseForm, VisitRecordForm
 from .models import FollowUp, Visit, VisitorAssignment
 
@@ -108,7 +110,7 @@ class VisitRecordView(AreaScopedMixin, DetailView):
         return context
 
 
-class FollowUpListView(AreaScopedMixin, ListView):
+class FollowUpListView(AreaScopedMixin, FilteredListView):
     """转介待办: open referrals of the area; the officer closes them."""
 
     model = FollowUp
@@ -116,14 +118,14 @@ class FollowUpListView(AreaScopedMixin, ListView):
     template_name = "visits/follow_ups.html"
     context_object_name = "follow_ups"
     paginate_by = 50
+    filterset_class = FollowUpFilterSet
 
     def get_queryset(self):
-        self.status = "closed" if self.request.GET.get("status") == "closed" else "open"
-        self.high_risk = self.request.GET.get("risk") == "high"
-        return selectors.open_follow_ups(self.request.user, self.status, high_risk=self.high_risk)
+        return super().get_queryset().select_related("elder", "elder__region", "created_by", "record").order_by("created_at", "pk")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(status=self.status, high_risk=self.high_risk, **kwargs)
+        return super().get_context_data(status=self.filterset.value("status", FollowUp.Status.OPEN),
+                                        high_risk=bool(self.filterset.value("risk")), **kwargs)
 
 
 class FollowUpCloseView(AreaScopedMixin, DetailView):

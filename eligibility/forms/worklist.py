@@ -2,26 +2,69 @@
 
 from __future__ import annotations
 
-from django import forms
+import re
 
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from core.filters import FilterSet
 from regions.models import Region
 
 from ..models import Benefit, Enrolment
+from ..policy import periods
 from ..policy.selectors import TABS
 
 
-class WorklistFilterForm(forms.Form):
-    tab = forms.ChoiceField(label="列表", choices=list(TABS.items()), required=False)
-    benefit = forms.ChoiceField(label="项目", required=False)
-    village = forms.ChoiceField(label="村(社区)", required=False)
-    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部")] + list(Enrolment.Status.choices))
-    period = forms.RegexField(label="所属期", regex=r"^\d{4}-\d{2}$", required=False)
+class PeriodField(forms.CharField):
+    """所属期 as 年-月 (2026-11) → the month's first day; anything else, or a month that does not
+    exist (2026-13), is a form error rather than a failing page."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return text
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}", text):
+                raise ValueError(text)
+            return periods.parse_period(text)
+        except ValueError:
+            raise forms.ValidationError("所属期请按 年-月 填写，例如 2026-11", code="invalid") from None
+
+
+class PeriodFilter(django_filters.Filter):
+    field_class = PeriodField
+
+
+class WorklistFilterSet(FilterSet):
+    """The worklist's and the enrolment export's filters, over the scoped enrolments of a tab
+    (policy.selectors.worklist / enrolment_list). ``tab`` chooses the selector (the view reads it);
+    an invalid value of any field filters nothing and shows the first tab, as before."""
+
+    tab = django_filters.ChoiceFilter(label="列表", choices=list(TABS.items()), empty_label=None, method="by_selector")
+    benefit = django_filters.ChoiceFilter(label="项目", field_name="benefit__code", empty_label="全部项目", choices=[])
+    village = django_filters.ChoiceFilter(label="村(社区)", field_name="region_code", empty_label="全部村(社区)", choices=[])
+    status = django_filters.ChoiceFilter(label="状态", choices=Enrolment.Status.choices, empty_label="全部")
+    period = PeriodFilter(label="所属期", method="filter_period")
+
+    class Meta:
+        form = forms.Form  # the page shows the plain controls it always had
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["benefit"].choices = [("", "全部项目")] + list(Benefit.objects.order_by("code").values_list("code", "name"))
+        fields = self.form.fields
+        fields["benefit"].choices = list(Benefit.objects.order_by("code").values_list("code", "name"))
         villages = Region.objects.visible_to(user).filter(level=Region.Level.VILLAGE).order_by("code")
-        self.fields["village"].choices = [("", "全部村(社区)")] + [(r.code, r.name) for r in villages[:500]]
+        fields["village"].choices = [(r.code, r.name) for r in villages[:500]]
+        fields["tab"].required = False
+
+    def by_selector(self, queryset, name, value):
+        return queryset
+
+    def filter_period(self, queryset, name, value):
+        return queryset.filter(Q(start_period__lte=value) | Q(start_period__isnull=True)).filter(
+            Q(end_period__isnull=True) | Q(end_period__gte=value)
+        )
 
 
 class DecisionForm(forms.Form):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..models import Enrolment
@@ -18,9 +18,9 @@ TABS = {
 }
 
 
-def worklist(*, user: Any, tab: str, filters: dict[str, Any], now: dt.datetime | None = None) -> QuerySet:
+def worklist(*, user: Any, tab: str, now: dt.datetime | None = None) -> QuerySet:
     """The township's worklist: candidates, review items (stop proposals) or last night's automatic
-    enrolments, scoped to the user and narrowed by benefit and village."""
+    enrolments, scoped to the user (narrowed by forms_worklist.WorklistFilterSet)."""
     qs = Enrolment.objects.visible_to(user)
     if tab == "review":
         qs = qs.filter(status__in=[S.ACTIVE, S.SUSPENDED]).exclude(review_reason="")
@@ -29,22 +29,7 @@ def worklist(*, user: Any, tab: str, filters: dict[str, Any], now: dt.datetime |
         qs = qs.filter(status=S.ACTIVE, source=Enrolment.Source.SWEEP, created_at__gte=since, decided_by__isnull=True)
     else:
         qs = qs.filter(status=S.CANDIDATE)
-    return _narrow(qs, filters).select_related("elder", "benefit", "elder__region").order_by("region_code", "benefit__code", "id")
-
-
-def _narrow(qs: QuerySet, filters: dict[str, Any]) -> QuerySet:
-    if filters.get("benefit"):
-        qs = qs.filter(benefit__code=filters["benefit"])
-    if filters.get("village"):
-        qs = qs.filter(region_code=filters["village"])
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("period"):
-        p = filters["period"]
-        qs = qs.filter(Q(start_period__lte=p) | Q(start_period__isnull=True)).filter(
-            Q(end_period__isnull=True) | Q(end_period__gte=p)
-        )
-    return qs
+    return qs.select_related("elder", "benefit", "elder__region").order_by("region_code", "benefit__code", "id")
 
 
 def worklist_counts(user: Any) -> dict[str, int]:
@@ -55,9 +40,9 @@ def worklist_counts(user: Any) -> dict[str, int]:
     }
 
 
-def enrolment_list(*, user: Any, filters: dict[str, Any]) -> QuerySet:
-    """Every enrolment the user may see (the export of the enrolment list)."""
-    return _narrow(Enrolment.objects.visible_to(user), filters).select_related("elder", "benefit", "elder__region").order_by(
+def enrolment_list(*, user: Any) -> QuerySet:
+    """Every enrolment the user may see (the export of the enrolment list, before its filters)."""
+    return Enrolment.objects.visible_to(user).select_related("elder", "benefit", "elder__region").order_by(
         "region_code", "benefit__code", "id"
     )
 

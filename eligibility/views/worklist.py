@@ -18,21 +18,22 @@ from audit.services import client_ip, record
 from core import spreadsheets
 from core.mixins import AreaScopedMixin
 
-from ..forms.worklist import DecisionForm, WorklistFilterForm
+from ..forms.worklist import DecisionForm, WorklistFilterSet
 from ..models import Enrolment
-from ..policy import export, periods, selectors, services
+from ..policy import export, selectors, services
 
 
 class _WorklistBase(AreaScopedMixin):
     model = Enrolment
     permission_required = "eligibility.view_enrolment"
 
-    def filters(self):
-        form = WorklistFilterForm(self.request.GET or None, user=self.request.user)
-        data = dict(form.cleaned_data) if form.is_valid() else {}
-        if data.get("period"):
-            data["period"] = periods.parse_period(data["period"])
-        return form, data
+    def filterset(self, queryset_for):
+        """The filters (forms_worklist.WorklistFilterSet) over the tab's scoped enrolments;
+        ``queryset_for(tab)`` is the selector for the chosen tab ("" when none was asked for)."""
+        filterset = WorklistFilterSet(self.request.GET or None, queryset=Enrolment.objects.none(), user=self.request.user)
+        self.tab = filterset.value("tab")
+        filterset.queryset = queryset_for(self.tab)  # the tab's scoped rows; the filters narrow them
+        return filterset
 
 
 class WorklistView(_WorklistBase, ListView):
@@ -43,9 +44,9 @@ class WorklistView(_WorklistBase, ListView):
         return settings.LIST_PAGE_SIZE
 
     def get_queryset(self):
-        self.filter_form, self.filter_data = self.filters()
-        self.tab = self.filter_data.get("tab") or "candidates"
-        return selectors.worklist(user=self.request.user, tab=self.tab, filters=self.filter_data)
+        filterset = self.filterset(lambda tab: selectors.worklist(user=self.request.user, tab=tab or "candidates"))
+        self.filter_form, self.tab = filterset.form, self.tab or "candidates"
+        return filterset.qs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -116,11 +117,10 @@ class EnrolmentExportView(_WorklistBase, View):
     """The worklist (?tab=…) or the enrolment list (no tab) as CSV or Excel, with the same scope."""
 
     def get(self, request):
-        _form, data = self.filters()
-        if request.GET.get("tab"):
-            qs = selectors.worklist(user=request.user, tab=data.get("tab") or "candidates", filters=data)
-        else:
-            qs = selectors.enrolment_list(user=request.user, filters=data)
+        qs = self.filterset(
+            lambda tab: selectors.worklist(user=request.user, tab=tab or "candidates") if request.GET.get("tab")
+            else selectors.enrolment_list(user=request.user)
+        ).qs
         full_id = request.user.has_perm("registry.view_full_id_number")
         fmt = request.GET.get("format", "csv")
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
