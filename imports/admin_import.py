@@ -1,23 +1,16 @@
 """django-import-export's screens in the Django admin as a thin adapter over the import engine.
 
-The admin keeps the library's upload → preview → confirm screens, but every rule is the engine's:
-
-- the upload is read by the engine's readers (``imports.reading``: size, zip and encryption checks,
-  calamine for .xlsx, UTF-8 then GB18030 for .csv), never by the library's formats;
-- the preview is an engine batch (``services.batch_create`` + ``batch_validate``, strict mode, as
-  the admin always refused a file with any bad row): the rows the importer kind would create, update
-  or leave alone, and its rejected rows with the kind's own Chinese messages (Excel row and column);
-- the confirm is the engine's ``batch_confirm`` (待确认 → 导入中 under the batch's row lock: a second
-  confirm is refused) and ``batch_commit`` (the kind's set-based commit, compare-and-set, one audit
-  event), so an admin import leaves the same batch and audit records as one made in the staff portal.
-
-A resource opts in with ``EngineImportResource`` and names its kind (``import_kind``); the admin
-class uses ``EngineImportFormatsMixin``. Exports stay the library's (the resources mask and
-neutralise the cells).
+Upload: the engine's readers (``imports.reading``), never the library's formats. Preview: an engine
+batch in strict mode (``services.batch_create`` + ``batch_validate``), its rows shown as the importer
+kind would add, change or reject them, with the kind's Chinese messages. Confirm: the engine's
+``batch_confirm`` (row lock: a second confirm is refused) and ``batch_commit`` — the same rules, batch,
+audit events and compare-and-set writes as a portal import. A resource names its kind
+(``EngineImportResource.import_kind``); the admin class uses ``EngineImportFormatsMixin``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import tempfile
 from pathlib import Path
@@ -97,10 +90,6 @@ class EngineImportResource:
     only previews (the confirm is ``EngineImportFormatsMixin.process_import``)."""
 
     import_kind = ""
-
-    @classmethod
-    def get_result_class(cls):
-        return NoticedResult
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
         if not dry_run:
@@ -206,7 +195,9 @@ class EngineImportFormatsMixin:
         kind = self.choose_import_resource_class(confirm_form, request).import_kind  # type: ignore[attr-defined]
         batch = ImportBatch.objects.filter(pk=confirm_form.cleaned_data["batch"], kind=kind,
                                            uploaded_by=request.user).first()
-        self._remove_tmp_file(confirm_form.cleaned_data["import_file_name"])
+        with contextlib.suppress(OSError):  # the engine keeps its own copy; gone after a first confirm
+            self.get_tmp_storage_class()(name=confirm_form.cleaned_data["import_file_name"],  # type: ignore[attr-defined]
+                                         **self.get_tmp_storage_class_kwargs()).remove()  # type: ignore[attr-defined]
         changelist = HttpResponseRedirect(reverse(
             "admin:{}_{}_changelist".format(*self.get_model_info()),  # type: ignore[attr-defined]
             current_app=self.admin_site.name))  # type: ignore[attr-defined]
@@ -228,13 +219,6 @@ class EngineImportFormatsMixin:
         result.totals[RowResult.IMPORT_TYPE_SKIP] = batch.counts.get("unchanged", 0)
         result.notices = file_notices(batch.preview.get("unknown_columns", []))
         return self.process_result(result, request)
-
-    def _remove_tmp_file(self, name: str) -> None:
-        storage = self.get_tmp_storage_class()(name=name, **self.get_tmp_storage_class_kwargs())  # type: ignore[attr-defined]
-        try:
-            storage.remove()
-        except OSError:
-            pass  # already gone (a second confirm)
 
     def process_result(self, result, request):
         response = super().process_result(result, request)  # type: ignore[misc]

@@ -17,7 +17,7 @@ from imports.registry import Column, Context, Plan, RowError
 
 from ..choices import HukouType
 from ..models import Household
-from .parsing import _MISSING, BATCH, CONFLICT_REASON, RowParser, _history_user
+from .parsing import _MISSING, BATCH, RowParser, _history_user
 from .roll import ROLL_COLUMNS, _existing_households
 from .villages import Villages
 from .vocabulary import HUKOU
@@ -35,6 +35,7 @@ HOUSEHOLD_COLUMNS = (
     Column("head_name", "户主姓名", False, ("户主",), "", 10),
 )
 HOUSEHOLD_PERMISSIONS = ("eligibility.add_household", "eligibility.change_household")
+CONFLICT_REASON = "导入期间该户的「{fields}」已被他人修改，本行未覆盖；请核对后重新导入这一行"
 FIELDS = ("hukou_type", "address", "head_name")
 
 
@@ -72,9 +73,10 @@ def validate_households(ctx: Context) -> Plan:
             if earlier != values:
                 plan.errors.append(RowError(row, table.labels["household_number"], number,
                                             f"户号在文件中重复（另见第 {first} 行），且内容不一致"))
-            elif ctx.keep_rows:
-                plan.outcomes[row] = "skip"
-            plan.unchanged += earlier == values
+            else:  # an identical copy of an earlier row
+                plan.unchanged += 1
+                if ctx.keep_rows:
+                    plan.outcomes[row] = "skip"
             continue
         found[key] = (row, values)
     stored_ids = _existing_households(set(found))
@@ -127,7 +129,7 @@ def commit_households(ctx: Context, plan: Plan) -> dict:
             plan.updated -= 1
             fields = "、".join(ctx.table.labels.get(k, k) for k in clashed)
             plan.errors.append(RowError(row, ctx.table.labels["household_number"], "",
-                                        CONFLICT_REASON.format(fields=fields).replace("老年人", "户")))
+                                        CONFLICT_REASON.format(fields=fields)))
             continue
         for name, value in changed.items():
             setattr(household, name, value)
