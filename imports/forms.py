@@ -27,7 +27,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k.key, k.label) for k in all_kinds() if user is not None and k.allowed_for(user)]
+        self.fields["kind"].choices = [(k.key, k.label) for k in all_kinds() if k.portal and user is not None and k.allowed_for(user)]
         self.fields["kind"].widget.attrs["class"] = "form-select"
         self.fields["file"].widget.attrs.update({"class": "form-control", "accept": ".xlsx,.csv,.txt"})
         self.fields["file"].help_text = (

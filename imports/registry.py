@@ -100,6 +100,7 @@ class Plan:
     errors: list[RowError] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)  # preview rows: {"row", "who", "fields": [[label, old, new]]}
     payload: Any = None
+    outcomes: dict[int, str] = field(default_factory=dict)  # Excel row → "new"/"update"/"skip" (ctx.keep_rows)
 
     @property
     def error_rows(self) -> int:
@@ -118,7 +119,7 @@ class Context:
     strict: bool = False
     progress: Callable[[float], None] = lambda fraction: None
     batch: Any = None
-    keep_rows: bool = False  # ask validate to keep each valid row's values (the admin's row-by-row path)
+    keep_rows: bool = False  # ask validate to fill Plan.outcomes (the admin's row-by-row preview)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class ImporterKind:
     permissions: tuple[str, ...] = ()  # needed on top of imports.add_importbatch
     description: str = ""
     template_name: str = ""  # download file name (without extension)
+    portal: bool = True  # offered on the staff portal's import page (False: the admin's import only)
 
     @property
     def required(self) -> list[Column]:

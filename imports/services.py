@@ -176,6 +176,7 @@ class Outcome:
     plan: Plan | None
     written: dict
     seconds: float
+    table: Table | None = None
 
 
 def _progress_writer(batch: ImportBatch, start: int, end: int):
@@ -221,13 +222,13 @@ def _keep_report(batch: ImportBatch, table: Table | None, plan: Plan, written: d
     _store_report(batch, table, plan.errors, notes)
 
 
-def _process(batch: ImportBatch, actor: Any, *, write: bool, progress_range=(5, 95)) -> Outcome:
+def _process(batch: ImportBatch, actor: Any, *, write: bool, progress_range=(5, 95), keep_rows: bool = False) -> Outcome:
     """Read, validate and (if ``write``) commit; fills the batch's counts/preview/report, not its status.
     A kind's FileRefused leaves with the table attached, for ``_refuse``."""
     started = time.perf_counter()
     kind = get_kind(batch.kind)
     table = read_table(Path(batch.file.path), batch.filename, kind.columns)
-    ctx = Context(user=actor, table=table, strict=batch.strict, batch=batch,
+    ctx = Context(user=actor, table=table, strict=batch.strict, batch=batch, keep_rows=keep_rows,
                   progress=_progress_writer(batch, *progress_range) if not write else (lambda f: None))
     try:
         plan = kind.validate(ctx)
@@ -238,7 +239,7 @@ def _process(batch: ImportBatch, actor: Any, *, write: bool, progress_range=(5, 
         exc.table = table
         raise
     _keep_report(batch, table, plan, written)
-    return Outcome(plan=plan, written=written, seconds=time.perf_counter() - started)
+    return Outcome(plan=plan, written=written, seconds=time.perf_counter() - started, table=table)
 
 
 def _fail(batch_id: int, message: str) -> None:
@@ -273,9 +274,10 @@ def _record_refused_commit(batch_id: int) -> None:
            detail={"kind": batch.kind, "counts": batch.counts, "message": batch.message[:500]})
 
 
-def batch_validate(*, batch_id: int) -> ImportBatch:
+def batch_validate(*, batch_id: int, keep_rows: bool = False) -> ImportBatch:
     """Parse and validate the whole file; the batch becomes 待确认 (or 失败 naming the file's problem).
-    Idempotent: a batch already past validation is returned unchanged."""
+    Idempotent: a batch already past validation is returned unchanged. A batch validated here carries
+    its ``outcome`` (the plan and the table; with ``keep_rows``, each row's outcome: the admin's preview)."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status not in (Status.PENDING, Status.VALIDATING):
@@ -283,8 +285,9 @@ def batch_validate(*, batch_id: int) -> ImportBatch:
         batch.status = Status.VALIDATING
         batch.progress = 5
         batch.save(update_fields=["status", "progress"])
+    outcome = None
     try:
-        _process(batch, batch.uploaded_by, write=False)
+        outcome = _process(batch, batch.uploaded_by, write=False, keep_rows=keep_rows)
     except FileRefused as exc:
         _refuse(batch.pk, exc, validated=True)
     except FileRejected as exc:
@@ -302,11 +305,14 @@ def batch_validate(*, batch_id: int) -> ImportBatch:
         batch.validated_at = timezone.now()
         batch.save(update_fields=["status", "progress", "counts", "preview", "error_report", "validated_at"])
     batch.refresh_from_db()
+    if outcome is not None:
+        setattr(batch, "outcome", outcome)  # noqa: B010 - for the admin's preview
     return batch
 
 
-def batch_confirm(*, actor: Any, batch: ImportBatch) -> ImportBatch:
-    """The clerk's 确认导入: 待确认 → 导入中 under a row lock, then the commit is queued. A second
+def batch_confirm(*, actor: Any, batch: ImportBatch, enqueue: bool = True) -> ImportBatch:
+    """The clerk's 确认导入: 待确认 → 导入中 under a row lock, then the commit is queued (unless
+    ``enqueue`` is false: the caller then runs ``batch_commit`` itself, as the admin does). A second
     confirm of the same batch (double click, two tabs) raises ValidationError and queues nothing."""
     if not get_kind(batch.kind).allowed_for(actor):
         raise PermissionDenied("您的角色无权进行此类导入")
@@ -320,9 +326,10 @@ def batch_confirm(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         locked.status = Status.COMMITTING
         locked.progress = 0
         locked.save(update_fields=["status", "progress"])
-        from .tasks import commit_batch
+        if enqueue:
+            from .tasks import commit_batch
 
-        transaction.on_commit(lambda: commit_batch.delay(locked.pk))
+            transaction.on_commit(lambda: commit_batch.delay(locked.pk))
     return locked
 
 

@@ -35,7 +35,7 @@ class UploadView(AreaScopedMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["kinds"] = [k for k in all_kinds() if k.allowed_for(self.request.user)]
+        context["kinds"] = [k for k in all_kinds() if k.portal and k.allowed_for(self.request.user)]
         context["recent"] = ImportBatch.objects.visible_to(self.request.user).select_related("uploaded_by")[:5]
         return context
 

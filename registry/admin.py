@@ -53,8 +53,8 @@ class ScopedImportExportMixin(EngineImportFormatsMixin, ImportExportMixin):
     """Import and export with our templates, scoped to the admin user's area, behind explicit permissions.
 
     Import needs imports.add_importbatch plus add/change on the model; export needs imports.export_rows
-    (名册含个人信息) plus view. The confirmed import rolls back on any validation error (strict).
-    Files are read as the portal reads them (title rows, `*` marks, synonyms, GB18030 CSV).
+    (名册含个人信息) plus view. Import is the engine's (imports/admin_import.py): a strict batch, previewed
+    then confirmed, with the importer kind's rules, area and audit.
     """
 
     formats = [XLSX, CSV]
@@ -93,11 +93,6 @@ class ScopedImportExportMixin(EngineImportFormatsMixin, ImportExportMixin):
             detail={"model": self.opts.label_lower, "rows": len(data), "masked": masked},
         )
         return data
-
-    def get_import_data_kwargs(self, **kwargs):
-        data_kwargs = super().get_import_data_kwargs(**kwargs)
-        data_kwargs["rollback_on_validation_errors"] = True
-        return data_kwargs
 
 
 @admin.register(Household)

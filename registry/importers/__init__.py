@@ -3,7 +3,8 @@
 - ``roll``: 户籍花名册 — upsert elders by ID number, households by 户号 within the village;
 - ``deaths``: 死亡/迁出名单 (公安) — sets deceased_on / moved_out_on;
 - ``assistance``: 社会救助名单 — economic status with its start/end dates;
-- ``disability``: 残疾人证名单 (残联) — disability category, grade, certificate no. and date.
+- ``disability``: 残疾人证名单 (残联) — disability category, grade, certificate no. and date;
+- ``households``: 户 — the admin's household import only (not offered in the staff portal).
 
 The same rules as the single-row services (registry/services.py): the ID number is normalised
 and decides sex and birth date; a given sex or birth date must agree with it; phone numbers are
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from imports.registry import ImporterKind, register
 
+from .households import HOUSEHOLD_COLUMNS, HOUSEHOLD_PERMISSIONS, commit_households, validate_households
 from .parsing import RowParser, existing_elders
 from .roll import ROLL_COLUMNS, ROLL_PERMISSIONS, commit_roll, validate_roll
 from .status_lists import (
@@ -41,7 +43,7 @@ from .villages import Villages
 from .vocabulary import DATE_HELP, HUKOU, ID_COLUMN, LOOKUPS
 
 # What other modules use: assessments' result import (the roll's row parser and lookups), the admin
-# resources (registry/resources.py) and the import benchmark.
+# resources (registry/resources.py: export labels) and the import benchmark.
 __all__ = [
     "DATE_HELP", "HUKOU", "ID_COLUMN", "LOOKUPS", "ROLL_COLUMNS", "RowParser", "Villages", "existing_elders",
     "register_importers", "validate_roll",
@@ -58,3 +60,6 @@ def register_importers() -> None:
     register(ImporterKind("disability", "残疾人证名单", DISABILITY_COLUMNS, _status_validator(parse_disability),
                           commit_status, STATUS_PERMISSIONS, "残联的残疾人证名单：记录残疾类别、等级、证号和发证日期",
                           "残疾人证名单模板"))
+    register(ImporterKind("households", "户", HOUSEHOLD_COLUMNS, validate_households, commit_households,
+                          HOUSEHOLD_PERMISSIONS, "户号、村(社区)、户籍类型、现住址、户主姓名（管理后台导入）", "户导入模板",
+                          portal=False))

@@ -81,6 +81,18 @@ class RowParser:
             return _MISSING
         return value
 
+    def village(self, row: int, rec: dict, villages: Any, errors: list[RowError]) -> tuple[int, str] | None:
+        """(region id, code) of the row's village inside the uploader's area, or None (an error)."""
+        raw = rec.get("village")
+        if is_blank(raw):
+            self.error(errors, row, "village", "", "请填写村(社区)")
+            return None
+        resolved = villages.resolve(raw)
+        if isinstance(resolved, str):
+            self.error(errors, row, "village", raw, resolved)
+            return None
+        return resolved
+
 
 _MISSING = object()
 

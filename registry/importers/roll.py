@@ -118,16 +118,7 @@ def validate_roll(ctx: Context) -> Plan:
         household_number = parser.text(row, rec, "household_number", row_errors, code_like=True)
         if household_number is None and not any(e.column == "户号" for e in row_errors):
             parser.error(row_errors, row, "household_number", "", "请填写户号")
-        village = None
-        raw_village = rec.get("village")
-        if is_blank(raw_village):
-            parser.error(row_errors, row, "village", "", "请填写村(社区)")
-        else:
-            resolved = villages.resolve(raw_village)
-            if isinstance(resolved, str):
-                parser.error(row_errors, row, "village", raw_village, resolved)
-            else:
-                village = resolved
+        village = parser.village(row, rec, villages, row_errors)
         for key in ("relation_to_head", "hukou_type", "economic_status", "living_arrangement", "disability_category",
                     "disability_grade", "special_family", "veteran_category", "local_hukou"):
             value = parser.choice(row, rec, key, row_errors)
@@ -176,7 +167,6 @@ def validate_roll(ctx: Context) -> Plan:
     creates: list[dict] = []
     updates: list[tuple[int, dict, dict, int]] = []
     new_households: dict[tuple[int, str], dict] = {}
-    row_values: dict[int, dict] = {}  # every valid row, for the admin's row-by-row resource
     compared = ROLL_FIELDS[:1] + ROLL_FIELDS[3:]  # sex and birth date come from the ID number
     items = list(parsed.items())
     for position, (row, (pid, values)) in enumerate(items):
@@ -185,6 +175,8 @@ def validate_roll(ctx: Context) -> Plan:
             existing = existing_elders([p.number for _, (p, _) in items[position:position + CHUNK]], compared)
         if row in ignored:
             plan.unchanged += 1
+            if ctx.keep_rows:
+                plan.outcomes[row] = "skip"
             continue
         region_id, region_code = values.pop("_village")
         number = values.pop("_household")
@@ -211,10 +203,10 @@ def validate_roll(ctx: Context) -> Plan:
             new_households[key]["head_name"] = values.get("name", "")
         full = {**values, "id_number": pid.number, "sex": pid.sex, "birth_date": pid.birth_date,
                 "region_id": region_id, "region_code": region_code, "_household": key}
-        if ctx.keep_rows:
-            row_values[row] = full
         if stored is None:
             plan.new += 1
+            if ctx.keep_rows:
+                plan.outcomes[row] = "new"
             creates.append(full)
             continue
         changed: dict[str, Any] = {}
@@ -232,9 +224,10 @@ def validate_roll(ctx: Context) -> Plan:
         if stored["household_id"] is None or (stored["household__region_id"], stored["household__household_number"]) != key:
             changed["_household"] = key
             shown.append(["户号", stored["household__household_number"] or "（空）", number])
+        if ctx.keep_rows:
+            plan.outcomes[row] = "update" if changed else "skip"
         if not changed:
             plan.unchanged += 1
-            full["_unchanged"] = True
             continue
         plan.updated += 1
         prior = {name: stored["household_id"] if name == "_household" else stored[name] for name in changed}
@@ -248,7 +241,7 @@ def validate_roll(ctx: Context) -> Plan:
                detail={"count": len(foreign), "rows": foreign[:200],
                        "reason": "身份证号码已在导入者管辖区域以外登记"})
     plan.payload = {"creates": creates, "updates": updates, "new_households": new_households,
-                    "households": households, "rows": row_values, "ignored": ignored}
+                    "households": households, "ignored": ignored}
     ctx.progress(1.0)
     return plan
 

@@ -74,7 +74,7 @@ LOOKUPS: dict[str, Lookup] = {
     "living_arrangement": LIVING, "disability_category": DISABILITY_CATEGORY, "disability_grade": DISABILITY_GRADE,
     "special_family": SPECIAL_FAMILY, "veteran_category": VETERAN, "local_hukou": YES_NO,
 }
-TEXT_LIMITS = {"name": 50, "address": 200, "bank_name": 60, "bank_account": 32, "note": 200, "household_number": 40,
+TEXT_LIMITS = {"name": 50, "head_name": 50, "address": 200, "bank_name": 60, "bank_account": 32, "note": 200, "household_number": 40,
                "disability_certificate_no": 30}
 FIELD_LABELS = {f.name: str(f.verbose_name) for f in Elder._meta.concrete_fields}
 FIELD_LABELS["household"] = "户号"

@@ -229,3 +229,100 @@ def test_a_file_with_only_template_columns_gets_no_notice(client, county_admin, 
     response = _dry_run(client, path)
     assert response.context["result"].notices == []
     assert "已忽略" not in response.content.decode()
+
+
+# --- the admin import is the engine's: its messages, its area, its batch, its row lock ----------------
+def _confirm_twice(client, response, model="elder"):
+    return _confirm(client, response, model), _confirm(client, response, model)
+
+
+def test_a_bad_row_in_the_admin_import_shows_the_engines_message_naming_row_and_field_and_stores_nothing(
+    client, county_admin, tmp_path
+):
+    from imports.models import ImportBatch
+
+    client.force_login(county_admin)
+    header = ["身份证号码", "姓名", "户号", "村(社区)", "联系电话", "经济状况"]
+    rows = [[new_id(), "好人", "H1", VILLAGE, "", ""], [new_id(), "坏号", "H1", VILLAGE, "12345", "富裕"]]
+    response = _dry_run(client, roll(tmp_path, rows, header=header))
+    assert response.context["result"].has_validation_errors() and response.context.get("confirm_form") is None
+    invalid = response.context["result"].invalid_rows
+    assert [row.number for row in invalid] == [3]  # the Excel row
+    assert set(invalid[0].field_specific_errors) == {"联系电话", "经济状况"}
+    html = response.content.decode()
+    assert "第3行 联系电话「12345」" in html and "第3行 经济状况「富裕」：不是可选的值" in html
+    assert not Elder.objects.exists() and not Household.objects.exists()
+    # The preview is an engine batch in strict mode that cannot be confirmed.
+    batch = ImportBatch.objects.get()
+    assert (batch.kind, batch.mode, batch.status, batch.can_confirm) == ("roll", "strict", "ready", False)
+
+
+def test_a_row_outside_the_admins_area_is_refused_in_the_admin_import(client, regions, tmp_path):
+    from regions import roles
+
+    township_admin = make_staff("township_admin", roles.TOWNSHIP_OFFICER, "610403001000", is_staff=True)
+    client.force_login(township_admin)
+    rows = [[new_id(), "本乡", "H1", VILLAGE], [new_id(), "邻乡", "H2", NEIGHBOUR_VILLAGE],
+            [new_id(), "外县", "H3", OTHER_COUNTY_VILLAGE]]
+    response = _dry_run(client, roll(tmp_path, rows))
+    assert response.context.get("confirm_form") is None
+    assert [row.number for row in response.context["result"].invalid_rows] == [3, 4]
+    html = response.content.decode()
+    assert "第3行 村(社区)「610403002102」：该村(社区)不在您的管辖区域内" in html
+    assert "第4行 村(社区)「141002001001」：该村(社区)不在您的管辖区域内" in html
+    assert not Elder.objects.exists()
+
+
+def test_confirming_the_admin_import_twice_applies_it_once_through_the_engines_batch(
+    client, county_admin, elder, tmp_path
+):
+    from audit.models import AuditEvent
+    from imports.models import ImportBatch
+
+    client.force_login(county_admin)
+    number = new_id()
+    rows = [[number, "新人", "H1", VILLAGE, ""], [elder.id_number, "王秀兰", "H1", VILLAGE, "幸福路9号"]]
+    response = _dry_run(client, roll(tmp_path, rows, header=["身份证号码", "姓名", "户号", "村(社区)", "现住址"]))
+    result = response.context["result"]
+    assert [(row.number, row.import_type) for row in result.valid_rows()] == [(2, "new"), (3, "update")]
+    assert "→ 幸福路9号" in response.content.decode()  # the engine's change, old → new
+    history = elder.history.count()
+    first, second = _confirm_twice(client, response)
+    assert first.status_code == second.status_code == 302
+    assert Elder.objects.filter(id_number=number).count() == 1
+    elder.refresh_from_db()
+    assert elder.address == "幸福路9号" and elder.history.count() == history + 1
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.uploaded_by, batch.counts["new"], batch.counts["updated"]) == (
+        "done", county_admin, 1, 1)
+    assert AuditEvent.objects.filter(event="imports.batch_commit", object_id=str(batch.pk)).count() == 1
+    assert AuditEvent.objects.filter(event="imports.batch_upload", object_id=str(batch.pk)).count() == 1
+    refused = [str(m) for m in get_messages(second.wsgi_request)]
+    assert any("不能再次确认" in m for m in refused), refused
+
+
+def test_an_admin_cannot_confirm_another_users_batch(client, county_admin, superuser, tmp_path):
+    client.force_login(superuser)
+    response = _dry_run(client, roll(tmp_path, [[new_id(), "张三", "H1", VILLAGE]]))
+    client.force_login(county_admin)
+    assert _confirm(client, response).status_code == 403
+    assert not Elder.objects.exists()
+
+
+def test_households_in_the_admin_update_through_the_engine_and_are_not_offered_in_the_portal(
+    client, county_admin, regions, tmp_path
+):
+    from imports.forms import UploadForm
+    from tests.factories import HouseholdFactory
+
+    stored = HouseholdFactory(region=regions[VILLAGE], household_number="H7", address="旧址")
+    client.force_login(county_admin)
+    path = roll(tmp_path, [["H7", VILLAGE, "新址"], ["H8", VILLAGE, ""]], header=["户号", "村(社区)", "现住址"])
+    response = _dry_run(client, path, model="household")
+    result = response.context["result"]
+    assert [(row.number, row.import_type) for row in result.valid_rows()] == [(2, "update"), (3, "new")]
+    _confirm(client, response, model="household")
+    stored.refresh_from_db()
+    assert stored.address == "新址" and stored.history.first().history_user == county_admin
+    assert set(Household.objects.values_list("household_number", flat=True)) == {"H7", "H8"}
+    assert "households" not in dict(UploadForm(user=county_admin).fields["kind"].choices)
