@@ -48,8 +48,7 @@ def test_the_officer_sees_candidates_and_stop_proposals_of_the_township(client, 
 
 
 def test_overdue_visits_and_open_follow_ups_of_the_area(client, officer, regions, frozen):
-    from tests.factories import ElderFactory
-    from tests.visits.helpers import make_follow_up, make_visit
+    from tests.factories import ElderFactory, make_follow_up, make_visit
 
     mine = ElderFactory(region=regions[VILLAGE], living_arrangement="alone")
     far = ElderFactory(region=regions[OTHER_COUNTY_VILLAGE], living_arrangement="alone")

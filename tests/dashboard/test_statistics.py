@@ -142,8 +142,7 @@ def test_enrolments_per_benefit_over_twelve_months(client, officer, regions, fro
 
 
 def test_visit_rate_over_twelve_months_follows_the_visits_definition(client, officer, regions, frozen):
-    from tests.factories import ElderFactory
-    from tests.visits.helpers import make_follow_up, make_visit
+    from tests.factories import ElderFactory, make_follow_up, make_visit
 
     visited = ElderFactory(region=regions[VILLAGE], living_arrangement="alone")
     missed = ElderFactory(region=regions[VILLAGE], living_arrangement="alone")
@@ -156,7 +155,7 @@ def test_visit_rate_over_twelve_months_follows_the_visits_definition(client, off
 
 
 def test_beds_count_nursing_share_and_occupancy(client, county_admin, regions, frozen):
-    from tests.facilities.factories import BedFactory, FacilityFactory
+    from tests.factories import BedFactory, FacilityFactory
 
     home = FacilityFactory(region=regions[VILLAGE])
     BedFactory.create_batch(3, facility=home, kind="nursing")
