@@ -54,18 +54,18 @@ def _pks(rows) -> set[int]:
 def enrolments(regions):
     """Candidates and stop proposals in our township, next door and in another county, plus
     enrolments of other statuses that neither card counts."""
-    from tests.payouts import helpers as pay
+    from tests import factories
 
-    b = pay.benefit()
+    b = factories.benefit_with_tiers()
     made: dict[str, list[Enrolment]] = {"candidate": [], "review": [], "other": []}
     for code in (VILLAGE, VILLAGE, NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE):
-        made["candidate"].append(pay.enrol(pay.elder(code), b, status="candidate"))
+        made["candidate"].append(factories.enrol(factories.elder_with_account(code), b, status="candidate"))
     for code in (VILLAGE, NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE):
-        stop = pay.enrol(pay.elder(code), b)
+        stop = factories.enrol(factories.elder_with_account(code), b)
         Enrolment.objects.filter(pk=stop.pk).update(review_reason="deceased")
         made["review"].append(stop)
-    made["other"].append(pay.enrol(pay.elder(VILLAGE), b))  # active, nothing to review
-    made["other"].append(pay.enrol(pay.elder(VILLAGE), b, status="rejected"))
+    made["other"].append(factories.enrol(factories.elder_with_account(VILLAGE), b))  # active, nothing to review
+    made["other"].append(factories.enrol(factories.elder_with_account(VILLAGE), b, status="rejected"))
     return made
 
 
