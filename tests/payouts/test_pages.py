@@ -93,7 +93,9 @@ def test_exporting_a_draft_from_the_page_is_refused_with_a_message(client, finan
 
 
 def test_a_return_file_uploaded_on_the_run_page_reconciles_it_after_the_preview(
-        client, finance_reviewer, run, settings, tmp_path, django_capture_on_commit_callbacks):
+        client, finance_reviewer, run, settings, tmp_path, django_capture_on_commit_callbacks, eager_tasks):
+    # eager_tasks: validate and commit run in-process (on PostgreSQL + Redis this test used to pass only
+    # because an earlier test in this file left Celery eager)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from .helpers import admin_and_reviewer
