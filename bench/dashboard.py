@@ -11,7 +11,7 @@ largest township in it, a village worker of that township's largest village.
 
 Baselines (same process, interleaved), for the county administrator's elder statistics:
 
-- ``query``: what the page does — ``dashboard.selectors.elder_statistics``, summing the nightly
+- ``query``: what the page does — ``dashboard.selectors.statistics.elder_statistics``, summing the nightly
   per-village profile (MonthlyFigure) over the county's prefix;
 - ``live``: the same figures as ONE grouped SQL query over the county's elder rows (GROUP BY age
   band, sex, status, level, arrangement) — the approach measured and rejected (bench/README.md);
@@ -40,7 +40,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import selectors
+from dashboard.selectors import statistics as selectors
 from dashboard.services import snapshot_month
 from registry.models import Elder
 from regions import roles

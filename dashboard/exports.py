@@ -12,7 +12,8 @@ from typing import Any
 
 from core import spreadsheets
 
-from . import indicators, selectors
+from . import indicators
+from .selectors import statistics
 
 Sheet = tuple[str, list[str], list[list[Any]]]
 
@@ -27,29 +28,29 @@ def workbook(sheets: list[Sheet]) -> bytes:
     return spreadsheets.xlsx_bytes(sheets_of(sheets))
 
 
-def _elders(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
-    stats = selectors.elder_statistics(scope)
+def _elders(scope: statistics.Scope) -> tuple[str, list[Sheet]]:
+    stats = statistics.elder_statistics(scope)
     pyramid = [[r["label"], r["m"], r["f"], r["n"]] for r in stats["pyramid"].rows]
     sheets: list[Sheet] = [("年龄性别", ["年龄段", "男(人)", "女(人)", "合计(人)"], pyramid)]
     for key in ("economic", "ability", "living"):
         b = stats[key]
         sheets.append((b.title, [b.title, "人数(人)", "占比(%)"],
-                       [[r["label"], r["n"], selectors.share(r["n"], b.total)] for r in b.rows]))
+                       [[r["label"], r["n"], statistics.share(r["n"], b.total)] for r in b.rows]))
     return "老年人概况", sheets
 
 
-def _areas(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
-    table = selectors.area_table(scope)
+def _areas(scope: statistics.Scope) -> tuple[str, list[Sheet]]:
+    table = statistics.area_table(scope)
     groups = table["groups"]
-    header = ["区划代码", selectors.child_level_label(scope), "在世老年人(人)", "80周岁及以上(人)", *[f"{g[1]}(人)" for g in groups]]
+    header = ["区划代码", statistics.child_level_label(scope), "在世老年人(人)", "80周岁及以上(人)", *[f"{g[1]}(人)" for g in groups]]
     rows = [[r["code"], r["name"], r["total"], r["aged_80"], *[r[g[0]] for g in groups]] for r in table["rows"]]
     t = table["totals"]
     rows.append(["", "合计", t["total"], t["aged_80"], *[t[g[0]] for g in groups]])
     return "分区域特殊困难老年人", [("分区域", header, rows)]
 
 
-def _enrolments(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
-    data = selectors.enrolment_series(scope)
+def _enrolments(scope: statistics.Scope) -> tuple[str, list[Sheet]]:
+    data = statistics.enrolment_series(scope)
     counts = [[s["name"], *s["counts"]] for s in data["series"]]
     amounts = [[s["name"], *s["amounts"]] for s in data["series"] if s["monthly_cash"]]
     return "享受人数与金额", [
@@ -58,15 +59,15 @@ def _enrolments(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
     ]
 
 
-def _visits(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
-    data = selectors.visit_rate_series(scope)
+def _visits(scope: statistics.Scope) -> tuple[str, list[Sheet]]:
+    data = statistics.visit_rate_series(scope)
     rows = [[m, n, v, r] for m, n, v, r in zip(data["labels"], data["in_scope"], data["visited"], data["rates"], strict=True)]
     return "月探访率", [("月探访率", ["月份", "应探访人数(人)", "已探访人数(人)", "月探访率(%)"], rows)]
 
 
-def _beds(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
-    data = selectors.bed_statistics(scope)
-    header = ["区划代码", selectors.child_level_label(scope), "机构数(个)", "床位数(张)", "护理型床位(张)",
+def _beds(scope: statistics.Scope) -> tuple[str, list[Sheet]]:
+    data = statistics.bed_statistics(scope)
+    header = ["区划代码", statistics.child_level_label(scope), "机构数(个)", "床位数(张)", "护理型床位(张)",
               "护理型占比(%)", "在住(张)", "入住率(%)", "家庭养老床位(张)"]
     rows = [[r["code"], r["name"], r["facilities"], r["total"], r["nursing"], r["nursing_share"], r["occupied"],
              r["occupancy"], r["home"]] for r in data["rows"]]
@@ -76,7 +77,7 @@ def _beds(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
     return "养老床位", [("养老床位", header, rows)]
 
 
-def _indicators(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
+def _indicators(scope: statistics.Scope) -> tuple[str, list[Sheet]]:
     rows = []
     for r in indicators.indicator_rows(scope):
         rows.append([r.label, r.value if r.applicable else "不适用", r.unit,
@@ -87,7 +88,7 @@ def _indicators(scope: selectors.Scope) -> tuple[str, list[Sheet]]:
     return "指标与目标", [("指标与目标", header, rows)]
 
 
-TABLES: dict[str, Callable[[selectors.Scope], tuple[str, list[Sheet]]]] = {
+TABLES: dict[str, Callable[[statistics.Scope], tuple[str, list[Sheet]]]] = {
     "elders": _elders,
     "areas": _areas,
     "enrolments": _enrolments,

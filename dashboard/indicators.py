@@ -29,7 +29,7 @@ from visits import rules as visit_rules
 from visits import selectors as visit_selectors
 
 from .models import INDICATOR_UNITS, Indicator, IndicatorTarget, MonthlyFigure, WorkforceCount
-from .selectors import Scope, bed_statistics, elders_in_scope, months_back
+from .selectors.statistics import Scope, bed_statistics, elders_in_scope, months_back
 
 # Township-level public institutions (乡镇级公办养老机构) in the registry's terms: publicly owned
 # 特困供养服务机构 (敬老院) and regional care centres.

@@ -25,7 +25,7 @@ from visits import selectors as visit_selectors
 
 from .indicators import public_township_q, valid_assessment_q, valid_grade_exists
 from .models import MonthlyFigure
-from .selectors import PYRAMID_BANDS, SPECIAL_GROUPS, band_q, profile_conditions
+from .selectors.statistics import PYRAMID_BANDS, SPECIAL_GROUPS, band_q, profile_conditions
 
 LOCK_NAME = DASHBOARD_SNAPSHOT
 ELDER_METRICS = ("elders_alive", "a80_elders", "a80_assessed")
@@ -48,7 +48,7 @@ def _band_case(as_of: dt.date) -> Case:
 
 def _elder_figures(as_of: dt.date) -> list[tuple[str, str, int]]:
     """Per village: living elders, the 80+ and their assessment coverage, and the elder profile the
-    statistics pages chart (selectors.profile_conditions). Five grouped passes over the register
+    statistics pages chart (selectors.statistics.profile_conditions). Five grouped passes over the register
     (GROUP BY village and one dimension; conditional COUNTs only for the overlapping groups)."""
     _, latest_80 = birth_date_bounds_for_age(80, None, as_of)
     alive = Elder.objects.in_area("").filter(Q(deceased_on__isnull=True) | Q(deceased_on__gt=as_of))

@@ -12,7 +12,8 @@ from core.mixins import AreaScopedMixin
 from registry.public import Elder
 from regions.selectors import area_roots, picker_levels, resolve_area
 
-from . import charts, exports, indicators, selectors
+from . import charts, exports, indicators
+from .selectors import home, statistics
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -26,7 +27,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         today = timezone.localdate()
         context["roots"] = area_roots(user)
-        context["actions"] = selectors.action_items(user, today=today)
+        context["actions"] = home.action_items(user, today=today)
         if user.has_perm("registry.view_elder"):
             context["elder_count"] = Elder.objects.visible_to(user).alive().count()
         return context
@@ -49,9 +50,9 @@ class StatisticsBase(AreaScopedMixin, TemplateView):
     permission_required = "dashboard.view_statistics"
     page = "elders"
 
-    def scope(self) -> selectors.Scope:
+    def scope(self) -> statistics.Scope:
         area = resolve_area(self.request.user, self.request.GET.get("area"))
-        return selectors.Scope(user=self.request.user, area=area, today=timezone.localdate())
+        return statistics.Scope(user=self.request.user, area=area, today=timezone.localdate())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -61,13 +62,13 @@ class StatisticsBase(AreaScopedMixin, TemplateView):
             picker_levels=picker_levels(self.request.user, scope.area),
             selected_area=scope.area.code if scope.area else "",
             area_name=scope.area.name if scope.area else "全部辖区",
-            child_level=selectors.child_level_label(scope),
+            child_level=statistics.child_level_label(scope),
             today=scope.today,
         )
         context.update(self.figures(scope))
         return context
 
-    def figures(self, scope: selectors.Scope) -> dict:
+    def figures(self, scope: statistics.Scope) -> dict:
         raise NotImplementedError
 
 
@@ -76,8 +77,8 @@ class StatisticsView(StatisticsBase):
     page = "elders"
 
     def figures(self, scope):
-        stats = selectors.elder_statistics(scope)
-        table = selectors.area_table(scope)
+        stats = statistics.elder_statistics(scope)
+        table = statistics.area_table(scope)
         chart_data = {
             "pyramid": charts.pyramid(stats["pyramid"].rows),
             "economic": charts.pie(stats["economic"].rows),
@@ -98,7 +99,7 @@ class ServicesView(StatisticsBase):
         user = self.request.user
         out: dict = {"chart_data": {}}
         if user.has_perm("eligibility.view_enrolment"):
-            enrol = selectors.enrolment_series(scope)
+            enrol = statistics.enrolment_series(scope)
             out["enrolments"] = enrol
             out["chart_data"]["enrolments"] = charts.lines(
                 enrol["labels"], [(s["name"], s["counts"]) for s in enrol["series"]], unit="人"
@@ -107,7 +108,7 @@ class ServicesView(StatisticsBase):
                 enrol["labels"], [(s["name"], s["amounts"]) for s in enrol["series"] if s["monthly_cash"]], unit="元"
             )
         if user.has_perm("visits.view_visit"):
-            visits = selectors.visit_rate_series(scope)
+            visits = statistics.visit_rate_series(scope)
             out["visits"] = visits
             out["chart_data"]["visit_rate"] = charts.lines(
                 visits["labels"], [("月探访率", visits["rates"])], unit="%", max_value=100, kind="bar"
@@ -122,7 +123,7 @@ class BedsView(StatisticsBase):
     def figures(self, scope):
         if not self.request.user.has_perm("facilities.use_facilities"):
             return {"beds": None, "chart_data": {}}
-        beds = selectors.bed_statistics(scope)
+        beds = statistics.bed_statistics(scope)
         rows, t = beds["rows"], beds["totals"]
         labels = [r["name"] for r in rows]
         return {

@@ -87,6 +87,24 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def eager_tasks():
+    """Celery tasks run in-process for this test, even with a broker configured; restored after."""
+    from .celery_helpers import tasks_eager
+
+    with tasks_eager(True) as app:
+        yield app
+
+
+@pytest.fixture
+def queued_tasks():
+    """Celery tasks go through the broker for this test (a real worker runs them); restored after."""
+    from .celery_helpers import tasks_eager
+
+    with tasks_eager(False) as app:
+        yield app
+
+
+@pytest.fixture
 def regions(db):
     ensure_regions()
     return {code: Region.objects.get(code=code) for code in (

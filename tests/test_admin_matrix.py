@@ -54,11 +54,11 @@ def _benefit(request):
 
 
 def _benefit_rules(request):
-    from tests.payouts.helpers import benefit
+    from tests.factories import benefit_with_tiers
 
     request.getfixturevalue("regions")
-    own = benefit("matrix_own").rules.first()
-    other = benefit("matrix_far", county=OTHER_COUNTY).rules.first()
+    own = benefit_with_tiers("matrix_own").rules.first()
+    other = benefit_with_tiers("matrix_far", county=OTHER_COUNTY).rules.first()
     return own, other
 
 
@@ -72,11 +72,11 @@ def _policy_parameters(request):
 
 
 def _enrolments(request):
-    from tests.payouts.helpers import benefit, elder, enrol
+    from tests.factories import benefit_with_tiers, elder_with_account, enrol
 
     request.getfixturevalue("regions")
-    own = enrol(elder(VILLAGE), benefit("matrix_own"))
-    other = enrol(elder(OTHER_COUNTY_VILLAGE), benefit("matrix_far", county=OTHER_COUNTY))
+    own = enrol(elder_with_account(VILLAGE), benefit_with_tiers("matrix_own"))
+    other = enrol(elder_with_account(OTHER_COUNTY_VILLAGE), benefit_with_tiers("matrix_far", county=OTHER_COUNTY))
     return own, other
 
 
@@ -194,10 +194,10 @@ def _visits(kind: str):
 
 
 def _visit_rules(request):
-    from tests.visits.helpers import make_rule
+    from tests.factories import make_visit_rule
 
     request.getfixturevalue("regions")
-    return make_rule("M-OWN", COUNTY), make_rule("M-FAR", OTHER_COUNTY)
+    return make_visit_rule("M-OWN", COUNTY), make_visit_rule("M-FAR", OTHER_COUNTY)
 
 
 def _visit_records(request):

@@ -103,12 +103,50 @@ def test_rules_services_and_selectors_type_check():
         for label in OUR_APPS
         for name in ("rules.py", "services.py", "selectors.py", "scoping.py")
         if (p := ROOT / label / name).exists()
+    ] + [  # a layer split into a package by purpose (dashboard/selectors/home.py, statistics.py)
+        str(p.relative_to(ROOT))
+        for label in OUR_APPS
+        for name in ("rules", "services", "selectors", "scoping")
+        for p in sorted((ROOT / label / name).glob("*.py"))
     ]
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--no-incremental", *targets],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_test_switches_celery_eager_without_restoring_it():
+    """Celery's ``task_always_eager`` is process-wide: a test that sets it and does not put it back
+    changes how every later test's tasks run. Tests switch it only through
+    tests/celery_helpers.py ``tasks_eager`` (fixtures ``eager_tasks`` / ``queued_tasks``), which
+    restores it (docs/contributing.md "Tests": "restore the setting afterwards")."""
+    import ast
+
+    allowed = ROOT / "tests" / "celery_helpers.py"
+    eager_names = {"task_always_eager", "CELERY_TASK_ALWAYS_EAGER"}
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path == allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = [t for target in node.targets for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            hit = any(isinstance(t, ast.Attribute) and t.attr in eager_names for t in targets)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                func = node.func
+                # app.conf.update(...) / setattr(app.conf, "task_always_eager", ...) / monkeypatch.setattr(...)
+                hit |= func.attr == "update" and isinstance(func.value, ast.Attribute) and func.value.attr == "conf"
+            if isinstance(node, ast.Call) and any(
+                isinstance(a, ast.Constant) and a.value in eager_names for a in node.args
+            ):
+                hit = True
+            if hit:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders
 
 
 # The design notes that once lived beside the repository; every citation now points into docs/.

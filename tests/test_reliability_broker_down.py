@@ -17,6 +17,7 @@ from registry.models import Elder
 from imports.models import ImportBatch
 from payouts.models import PayrollRun
 
+from .celery_helpers import tasks_eager
 from .imports.helpers import new_id, roll
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
@@ -29,19 +30,19 @@ def broker(url: str | None):
 
     from config.celery import app
 
-    before = (app.conf.broker_url, app.conf.task_always_eager, os.environ.get("CELERY_BROKER_URL"))
+    before = (app.conf.broker_url, os.environ.get("CELERY_BROKER_URL"))
     app.conf.broker_url = url or ""
-    app.conf.task_always_eager = url is None
     if url:  # Celery reads the environment variable before its configuration
         os.environ["CELERY_BROKER_URL"] = url
     try:
-        yield
+        with tasks_eager(url is None):
+            yield
     finally:
-        app.conf.broker_url, app.conf.task_always_eager = before[:2]
-        if before[2] is None:
+        app.conf.broker_url = before[0]
+        if before[1] is None:
             os.environ.pop("CELERY_BROKER_URL", None)
         else:
-            os.environ["CELERY_BROKER_URL"] = before[2]
+            os.environ["CELERY_BROKER_URL"] = before[1]
 
 
 @pytest.fixture(autouse=True)

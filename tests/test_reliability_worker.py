@@ -44,14 +44,12 @@ def _end_state() -> tuple:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fault_same_county_sweep_task_twice_at_once_ends_as_once():
+def test_fault_same_county_sweep_task_twice_at_once_ends_as_once(queued_tasks):
     _needs_broker_and_postgres()
     from celery.contrib.testing.worker import start_worker
 
-    from config.celery import app
-
+    app = queued_tasks
     _world()
-    app.conf.task_always_eager = False
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30):
         results = [sweep_county.delay(COUNTY, "2026-11-25"), sweep_county.delay(COUNTY, "2026-11-25")]
         outcomes = [r.get(timeout=60) for r in results]
@@ -77,13 +75,11 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fault_pool_child_sigkilled_mid_sweep_the_task_is_redelivered_and_completes():
+def test_fault_pool_child_sigkilled_mid_sweep_the_task_is_redelivered_and_completes(queued_tasks):
     """A real prefork worker (one child); the sweep is held inside its county transaction by a row
     lock this test takes on an enrolment the sweep must end; the child is SIGKILLed there. With
     task_reject_on_worker_lost the message goes back to the queue, a new child sweeps the county."""
     _needs_broker_and_postgres()
-    from config.celery import app
-
     elders = _world()
     from eligibility.policy.sweep import sweep_county as run_sweep
 
@@ -105,7 +101,6 @@ def test_fault_pool_child_sigkilled_mid_sweep_the_task_is_redelivered_and_comple
         cwd=settings.BASE_DIR, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
         stderr=open(os.environ.get("RELIABILITY_WORKER_LOG", os.devnull), "w"),  # noqa: SIM115
     )
-    app.conf.task_always_eager = False
     blocker = connection.copy()
     try:
         with blocker.cursor() as cur:

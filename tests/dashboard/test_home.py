@@ -27,12 +27,12 @@ def _keys(response) -> set[str]:
 @pytest.fixture
 def worklist(regions):
     """Two candidates and one stop proposal in our village; one candidate in another county."""
-    from tests.payouts import helpers as pay
+    from tests import factories
 
-    b = pay.benefit()
+    b = factories.benefit_with_tiers()
     for code in (VILLAGE, VILLAGE, OTHER_COUNTY_VILLAGE):
-        pay.enrol(pay.elder(code), b, status="candidate")
-    stop = pay.enrol(pay.elder(VILLAGE), b)
+        factories.enrol(factories.elder_with_account(code), b, status="candidate")
+    stop = factories.enrol(factories.elder_with_account(VILLAGE), b)
     Enrolment.objects.filter(pk=stop.pk).update(review_reason="deceased")
     return b
 
@@ -48,8 +48,7 @@ def test_the_officer_sees_candidates_and_stop_proposals_of_the_township(client, 
 
 
 def test_overdue_visits_and_open_follow_ups_of_the_area(client, officer, regions, frozen):
-    from tests.factories import ElderFactory
-    from tests.visits.helpers import make_follow_up, make_visit
+    from tests.factories import ElderFactory, make_follow_up, make_visit
 
     mine = ElderFactory(region=regions[VILLAGE], living_arrangement="alone")
     far = ElderFactory(region=regions[OTHER_COUNTY_VILLAGE], living_arrangement="alone")

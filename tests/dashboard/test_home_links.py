@@ -54,18 +54,18 @@ def _pks(rows) -> set[int]:
 def enrolments(regions):
     """Candidates and stop proposals in our township, next door and in another county, plus
     enrolments of other statuses that neither card counts."""
-    from tests.payouts import helpers as pay
+    from tests import factories
 
-    b = pay.benefit()
+    b = factories.benefit_with_tiers()
     made: dict[str, list[Enrolment]] = {"candidate": [], "review": [], "other": []}
     for code in (VILLAGE, VILLAGE, NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE):
-        made["candidate"].append(pay.enrol(pay.elder(code), b, status="candidate"))
+        made["candidate"].append(factories.enrol(factories.elder_with_account(code), b, status="candidate"))
     for code in (VILLAGE, NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE):
-        stop = pay.enrol(pay.elder(code), b)
+        stop = factories.enrol(factories.elder_with_account(code), b)
         Enrolment.objects.filter(pk=stop.pk).update(review_reason="deceased")
         made["review"].append(stop)
-    made["other"].append(pay.enrol(pay.elder(VILLAGE), b))  # active, nothing to review
-    made["other"].append(pay.enrol(pay.elder(VILLAGE), b, status="rejected"))
+    made["other"].append(factories.enrol(factories.elder_with_account(VILLAGE), b))  # active, nothing to review
+    made["other"].append(factories.enrol(factories.elder_with_account(VILLAGE), b, status="rejected"))
     return made
 
 
@@ -96,12 +96,11 @@ def test_the_stop_proposals_card_opens_exactly_our_townships_review_items(client
 def visit_world(regions, village_worker, frozen):
     """Overdue, late and future visits in our village (some the village worker's, one someone
     else's), overdue visits next door and in another county, open and closed referrals."""
-    from tests.factories import ElderFactory
-    from tests.visits.helpers import make_follow_up, make_rule, make_visit
+    from tests.factories import ElderFactory, make_follow_up, make_visit, make_visit_rule
     from visits.services import follow_up_close
 
-    rule = make_rule("T-OURS")
-    far_rule = make_rule("T-FAR", jurisdiction=OTHER_COUNTY)
+    rule = make_visit_rule("T-OURS")
+    far_rule = make_visit_rule("T-FAR", jurisdiction=OTHER_COUNTY)
 
     def elder(code):
         return ElderFactory(region=regions[code], living_arrangement="alone")
@@ -143,12 +142,11 @@ def test_the_overdue_card_opens_the_reports_overdue_section_with_exactly_those_v
 
 
 def test_the_overdue_section_pages_instead_of_cutting_off(client, officer, regions, frozen, monkeypatch):
-    from tests.factories import ElderFactory
-    from tests.visits.helpers import make_rule, make_visit
+    from tests.factories import ElderFactory, make_visit, make_visit_rule
     from visits import views
 
     monkeypatch.setattr(views, "OVERDUE_PAGE_SIZE", 2)
-    rule = make_rule("T-OURS")
+    rule = make_visit_rule("T-OURS")
     made = {make_visit(ElderFactory(region=regions[VILLAGE]), rule, due_on=dt.date(2026, 10, 31), status="overdue").pk
             for _ in range(3)}
     client.force_login(officer)
@@ -178,12 +176,11 @@ def test_the_follow_up_card_opens_exactly_the_open_referrals_of_the_area(client,
 def test_the_high_risk_card_opens_exactly_the_areas_open_high_risk_referrals(
     client, officer, village_worker, regions, visit_world, frozen
 ):
-    from tests.factories import ElderFactory
-    from tests.visits.helpers import make_follow_up, make_rule, make_visit
+    from tests.factories import ElderFactory, make_follow_up, make_visit, make_visit_rule
     from visits.models import VisitRecord
     from visits.services import follow_up_close
 
-    rule, far_rule = make_rule("T-RISK"), make_rule("T-RISK-FAR", jurisdiction=OTHER_COUNTY)
+    rule, far_rule = make_visit_rule("T-RISK"), make_visit_rule("T-RISK-FAR", jurisdiction=OTHER_COUNTY)
     w = village_worker
 
     def referral(code, *, risk="low", kind="assessment", rule=rule):

@@ -50,7 +50,7 @@ def test_assessment_coverage_of_the_80_plus(client, county_admin, assessor, regi
 
 
 def test_nursing_beds_against_yanglings_target_with_gap(client, county_admin, regions, frozen):
-    from tests.facilities.factories import BedFactory, FacilityFactory
+    from tests.factories import BedFactory, FacilityFactory
 
     f = FacilityFactory(region=regions[VILLAGE])
     BedFactory.create_batch(1, facility=f, kind="nursing")
@@ -64,7 +64,7 @@ def test_nursing_beds_against_yanglings_target_with_gap(client, county_admin, re
 
 
 def test_tekun_facilities_per_county_and_graded_township_institutions(client, county_admin, officer, regions, frozen):
-    from tests.facilities.factories import FacilityFactory, RatingFactory
+    from tests.factories import FacilityFactory, RatingFactory
 
     graded = FacilityFactory(region=regions[VILLAGE], kind="tekun", ownership="public")
     RatingFactory(facility=graded, level=1)
@@ -95,8 +95,7 @@ def test_social_workers_come_from_the_countys_entries_and_say_so(client, county_
 def test_snapshot_is_idempotent_and_feeds_the_trend(client, county_admin, regions, frozen):
     from dashboard.services import snapshot_month
     from dashboard.tasks import nightly_snapshot
-    from tests.factories import ElderFactory
-    from tests.facilities.factories import BedFactory, FacilityFactory
+    from tests.factories import BedFactory, ElderFactory, FacilityFactory
 
     ElderFactory(region=regions[VILLAGE], birth_date=dt.date(1940, 1, 1))
     ElderFactory(region=regions[OTHER_COUNTY_VILLAGE], birth_date=dt.date(1940, 1, 1))
@@ -168,8 +167,7 @@ def test_the_snapshot_command_fills_the_months_asked_for(regions, frozen):
 
 def test_the_visit_rate_trend_ends_with_the_last_complete_month_once(client, officer, regions, frozen):
     from dashboard.services import snapshot_month
-    from tests.factories import ElderFactory
-    from tests.visits.helpers import make_follow_up, make_visit
+    from tests.factories import ElderFactory, make_follow_up, make_visit
 
     e = ElderFactory(region=regions[VILLAGE], living_arrangement="alone")
     visit = make_visit(e, due_on=dt.date(2026, 10, 31), status="done")

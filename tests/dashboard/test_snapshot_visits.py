@@ -22,11 +22,10 @@ def visits_scene(regions, village_worker, frozen):
     """In scope this month: two elders of our village (one visited), one of the other village of our
     township (not visited), one next door (visited) and one in another county (visited); a
     cancelled visit that is no one's scope."""
-    from tests.factories import ElderFactory
-    from tests.visits.helpers import make_rule, make_visit
+    from tests.factories import ElderFactory, make_visit, make_visit_rule
     from visits.models import Visit, VisitRecord
 
-    rule, far_rule = make_rule(), make_rule(code="LF", jurisdiction="141000000000")
+    rule, far_rule = make_visit_rule(), make_visit_rule(code="LF", jurisdiction="141000000000")
     at = timezone.make_aware(dt.datetime(2026, 11, 10, 9, 0))
     for code, visited, status in [
         (VILLAGE, True, "pending"), (VILLAGE, False, "pending"), (OTHER_VILLAGE_SAME_TOWNSHIP, False, "pending"),

@@ -121,13 +121,13 @@ def test_the_figures_are_last_nights_until_the_next_snapshot(client, village_wor
 
 
 def test_enrolments_per_benefit_over_twelve_months(client, officer, regions, frozen):
-    from tests.payouts import helpers as pay
+    from tests import factories
 
-    b = pay.benefit()
-    e1, e2, far = pay.elder(), pay.elder(), pay.elder("141002001001")
-    pay.enrol(e1, b, start=dt.date(2026, 1, 1), amount="100")
-    pay.enrol(e2, b, start=dt.date(2026, 6, 1), end=dt.date(2026, 9, 1), status="ended", amount="200")
-    pay.enrol(far, b, start=dt.date(2026, 1, 1))
+    b = factories.benefit_with_tiers()
+    e1, e2, far = factories.elder_with_account(), factories.elder_with_account(), factories.elder_with_account("141002001001")
+    factories.enrol(e1, b, start=dt.date(2026, 1, 1), amount="100")
+    factories.enrol(e2, b, start=dt.date(2026, 6, 1), end=dt.date(2026, 9, 1), status="ended", amount="200")
+    factories.enrol(far, b, start=dt.date(2026, 1, 1))
     client.force_login(officer)
     response = client.get(reverse("dashboard:statistics_services"))
     enrol = response.context["enrolments"]
@@ -142,8 +142,7 @@ def test_enrolments_per_benefit_over_twelve_months(client, officer, regions, fro
 
 
 def test_visit_rate_over_twelve_months_follows_the_visits_definition(client, officer, regions, frozen):
-    from tests.factories import ElderFactory
-    from tests.visits.helpers import make_follow_up, make_visit
+    from tests.factories import ElderFactory, make_follow_up, make_visit
 
     visited = ElderFactory(region=regions[VILLAGE], living_arrangement="alone")
     missed = ElderFactory(region=regions[VILLAGE], living_arrangement="alone")
@@ -156,7 +155,7 @@ def test_visit_rate_over_twelve_months_follows_the_visits_definition(client, off
 
 
 def test_beds_count_nursing_share_and_occupancy(client, county_admin, regions, frozen):
-    from tests.facilities.factories import BedFactory, FacilityFactory
+    from tests.factories import BedFactory, FacilityFactory
 
     home = FacilityFactory(region=regions[VILLAGE])
     BedFactory.create_batch(3, facility=home, kind="nursing")

@@ -32,8 +32,8 @@ def _media_in_tmp(settings, tmp_path):
 def held_validation(monkeypatch):
     """The validation task is held (as if the worker were busy) so that the page shows its progress bar;
     the test then runs it itself. The commit task runs eagerly in the server, as in the other tests."""
-    from config.celery import app
     from imports import tasks
+    from tests.celery_helpers import tasks_eager
 
     held: list[int] = []
 
@@ -43,10 +43,8 @@ def held_validation(monkeypatch):
             held.append(batch_id)
 
     monkeypatch.setattr(tasks, "validate_batch", HeldTask)
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield held
-    app.conf.task_always_eager = before
+    with tasks_eager(True):
+        yield held
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, VILLAGE
-from tests.factories import ElderFactory
-from tests.visits.helpers import make_rule, make_visit
+from tests.factories import ElderFactory, make_visit, make_visit_rule
 from visits import rules
 from visits.models import FollowUp, Visit, VisitRecord
 
@@ -24,7 +23,7 @@ PHONE = {"width": 390, "height": 844}
 def test_village_worker_records_a_visit_with_a_referral_on_a_phone(page, village_worker, regions, live_server):
     today = timezone.localdate()
     elder = ElderFactory(region=regions[VILLAGE], name="王秀兰", living_arrangement="alone", address="凤岗路12号")
-    visit = make_visit(elder, make_rule(), due_on=rules.month_end(today), starts_on=rules.month_start(today),
+    visit = make_visit(elder, make_visit_rule(), due_on=rules.month_end(today), starts_on=rules.month_start(today),
                        visitor=village_worker)
     page.set_viewport_size(PHONE)
 

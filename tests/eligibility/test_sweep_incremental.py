@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.db.models import F
 
-import eligibility.policy.sweep as sweep_module
 from eligibility.models import Enrolment, PolicyParameter, SweepRun
+from eligibility.policy import incremental
 from registry.models import Elder
 from eligibility.policy.services import enrolments_decide
 from eligibility.policy.sweep import sweep
@@ -144,7 +144,7 @@ def test_an_elder_who_moved_to_another_county_is_seen_by_the_county_they_left(sw
 
 
 def test_too_many_changes_fall_back_to_a_full_evaluation(swept, monkeypatch):
-    monkeypatch.setattr(sweep_module, "INCREMENTAL_LIMIT", 1)
+    monkeypatch.setattr(incremental, "INCREMENTAL_LIMIT", 1)
     for elder in (swept["plain"], swept["old"]):
         elder.phone = "13900000000"
         elder.save()

@@ -11,9 +11,7 @@ from guardian.shortcuts import assign_perm
 
 from facilities.models import Admission, WaitlistApplication
 from tests.conftest import OTHER_COUNTY_VILLAGE, VILLAGE
-from tests.factories import ElderFactory
-
-from .factories import BedFactory, FacilityFactory
+from tests.factories import BedFactory, ElderFactory, FacilityFactory
 
 
 def grant(user, facility, *perms: str) -> None:

@@ -14,9 +14,8 @@ from facilities import selectors, services
 from facilities.models import Facility
 from regions import roles
 from tests.conftest import NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE, VILLAGE, make_staff
-from tests.factories import ElderFactory
+from tests.factories import BedFactory, ElderFactory, FacilityFactory
 
-from .factories import BedFactory, FacilityFactory
 from .helpers import grant
 
 

@@ -15,9 +15,7 @@ from facilities.models import PriorityRule
 from regions import roles
 from regions.models import Region
 from tests.conftest import COUNTY, OTHER_COUNTY, OTHER_COUNTY_VILLAGE, VILLAGE, make_staff
-from tests.factories import ElderFactory
-
-from .factories import FacilityFactory
+from tests.factories import ElderFactory, FacilityFactory
 
 
 def rule_form(rule=None, **over):

@@ -12,9 +12,8 @@ from facilities.forms import AdmitForm
 from facilities.models import Admission
 from regions import roles
 from tests.conftest import NEIGHBOUR_VILLAGE, OTHER_COUNTY, OTHER_COUNTY_VILLAGE, make_staff
-from tests.factories import ElderFactory
+from tests.factories import BedFactory, ElderFactory, FacilityFactory
 
-from .factories import BedFactory, FacilityFactory
 from .helpers import grant
 
 NOT_FOUND = services.ELDER_NOT_FOUND

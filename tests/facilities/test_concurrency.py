@@ -10,9 +10,8 @@ from facilities import services
 from facilities.models import Admission, Bed
 from tests.concurrency import race, require_postgres
 from tests.conftest import VILLAGE
-from tests.factories import ElderFactory
+from tests.factories import BedFactory, ElderFactory, FacilityFactory
 
-from .factories import BedFactory, FacilityFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -13,9 +13,7 @@ from facilities import services
 from facilities.exports import neutralise
 from facilities.models import Admission, Bed, Facility
 from tests.conftest import VILLAGE
-from tests.factories import ElderFactory
-
-from .factories import FacilityFactory, RatingFactory
+from tests.factories import ElderFactory, FacilityFactory, RatingFactory
 
 
 def test_a_county_admin_registers_a_facility_through_the_form(client, county_admin, regions, today):

@@ -11,9 +11,8 @@ from facilities import services
 from facilities.forms import WaitlistApplyForm
 from facilities.models import WaitlistApplication
 from tests.conftest import NEIGHBOUR_VILLAGE
-from tests.factories import ElderFactory
+from tests.factories import ElderFactory, FacilityFactory
 
-from .factories import FacilityFactory
 from .helpers import grant
 
 NOT_FOUND = services.ELDER_NOT_FOUND  # 未找到该老年人，或其不在您的管辖范围内

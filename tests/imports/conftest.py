@@ -14,9 +14,7 @@ def _tasks_in_process_unless_testing_the_worker(request):
     if request.node.get_closest_marker("celery_worker"):
         yield
         return
-    from config.celery import app
+    from tests.celery_helpers import tasks_eager
 
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+    with tasks_eager(True):
+        yield

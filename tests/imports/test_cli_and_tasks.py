@@ -81,11 +81,10 @@ def test_confirming_the_same_batch_twice_commits_once(officer, tmp_path, django_
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_confirms_commit_once_on_postgresql(officer, tmp_path, settings):
+def test_two_simultaneous_confirms_commit_once_on_postgresql(officer, tmp_path, settings, eager_tasks):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks (select_for_update); SQLite serialises writers anyway")
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     batch = services.batch_create(actor=officer, kind="roll", file=roll(tmp_path, [[new_id(), "甲", "H1", "凤岗路社区"]]),
                                   enqueue=False)
     services.batch_validate(batch_id=batch.pk)

@@ -9,8 +9,9 @@ from payouts.tasks import generate_run
 from tests.celery_helpers import real_worker_if_broker
 from tests.concurrency import race, require_postgres
 from tests.conftest import COUNTY, ensure_regions
+from tests.factories import benefit_with_tiers, elder_with_account, enrol
 
-from .helpers import PERIOD, benefit, elder, enrol, generate
+from .helpers import PERIOD, generate
 
 
 @pytest.mark.postgres
@@ -18,8 +19,8 @@ from .helpers import PERIOD, benefit, elder, enrol, generate
 def test_two_generations_at_once_leave_one_run_and_one_set_of_lines():
     require_postgres("needs PostgreSQL advisory locks and concurrent transactions; SQLite serialises writers")
     ensure_regions()
-    b = benefit()
-    elders = [elder() for _ in range(30)]
+    b = benefit_with_tiers()
+    elders = [elder_with_account() for _ in range(30)]
     for e in elders:
         enrol(e, b)
     outcomes = race([generate, generate, generate])
@@ -34,9 +35,9 @@ def test_two_generations_at_once_leave_one_run_and_one_set_of_lines():
 def test_a_worker_generates_a_run_and_a_second_task_regenerates_the_same_draft():
     """Task "payouts.generate_run" through a real worker when a broker is configured."""
     ensure_regions()
-    b = benefit()
+    b = benefit_with_tiers()
     for _ in range(5):
-        enrol(elder(), b)
+        enrol(elder_with_account(), b)
     with real_worker_if_broker():
         first = generate_run.delay(COUNTY, f"{PERIOD:%Y-%m}").get(timeout=120)
         second = generate_run.delay(COUNTY, f"{PERIOD:%Y-%m}").get(timeout=120)

@@ -10,11 +10,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from payouts import exports, services
 from audit.models import AuditEvent
+from payouts import exports, services
 from payouts.models import PayrollRun
+from tests.factories import benefit_with_tiers, elder_with_account, enrol
 
-from .helpers import admin_and_reviewer, benefit, elder, enrol, generate
+from .helpers import admin_and_reviewer, generate
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def people(regions):
     admin, reviewer = admin_and_reviewer()
-    b = benefit()
-    elders = [elder(name=n) for n in ("张三", "=HYPERLINK(1)", "王五")]
+    b = benefit_with_tiers()
+    elders = [elder_with_account(name=n) for n in ("张三", "=HYPERLINK(1)", "王五")]
     for e in elders:
         enrol(e, b)
     return admin, reviewer, elders

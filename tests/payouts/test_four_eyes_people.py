@@ -20,16 +20,17 @@ from regions import roles
 from regions import services as region_services
 from regions.models import Region
 from tests.conftest import COUNTY, make_staff
+from tests.factories import benefit_with_tiers, elder_with_account, enrol
 
-from .helpers import admin_and_reviewer, benefit, elder, enrol, generate
+from .helpers import admin_and_reviewer, generate
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def run(regions):
-    b = benefit()
-    enrol(elder(), b)
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
     return generate()
 
 

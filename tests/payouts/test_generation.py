@@ -13,8 +13,9 @@ from django.core.management import call_command
 
 from payouts.models import PayrollLine, PayrollRun
 from tests.conftest import COUNTY
+from tests.factories import add_tier_rules, benefit_with_tiers, elder_with_account, enrol
 
-from .helpers import PERIOD, add_rules, admin_and_reviewer, benefit, elder, enrol, generate, paid_out
+from .helpers import PERIOD, admin_and_reviewer, generate, paid_out
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +28,11 @@ def lines(**kw):
 
 
 def test_it_pays_each_active_enrolment_the_amount_of_its_tier_that_month(regions):
-    b = benefit()
-    enrol(elder(birth=dt.date(1944, 5, 20)), b)  # 82 → 100
-    enrol(elder(birth=dt.date(1935, 2, 1)), b, amount="200")  # 91 → 200
-    enrol(elder(birth=dt.date(1936, 12, 15)), b)  # turns 90 in December: next month rule → still 100
-    enrol(elder(), b, status="suspended")  # suspended: not paid
+    b = benefit_with_tiers()
+    enrol(elder_with_account(birth=dt.date(1944, 5, 20)), b)  # 82 → 100
+    enrol(elder_with_account(birth=dt.date(1935, 2, 1)), b, amount="200")  # 91 → 200
+    enrol(elder_with_account(birth=dt.date(1936, 12, 15)), b)  # turns 90 in December: next month rule → still 100
+    enrol(elder_with_account(), b, status="suspended")  # suspended: not paid
     run = generate()
     assert lines(run=run) == [("2026-12", "normal", Decimal("100.00"))] * 2 + [("2026-12", "normal", Decimal("200.00"))]
     assert run.totals["count"] == 3 and run.totals["total"] == "400.00"
@@ -41,9 +42,9 @@ def test_it_pays_each_active_enrolment_the_amount_of_its_tier_that_month(regions
 
 
 def test_generating_twice_leaves_one_line_per_elder_and_month(regions):
-    b = benefit()
+    b = benefit_with_tiers()
     for _ in range(3):
-        enrol(elder(), b)
+        enrol(elder_with_account(), b)
     first = generate()
     ids = set(first.lines.values_list("elder_id", flat=True))
     second = generate()
@@ -56,8 +57,8 @@ def test_generating_twice_leaves_one_line_per_elder_and_month(regions):
 def test_the_database_refuses_a_second_payment_whatever_the_code_does(regions):
     from django.db import IntegrityError, transaction
 
-    b = benefit()
-    enrol(elder(), b)
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
     run = generate()
     line = run.lines.get()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -67,8 +68,8 @@ def test_the_database_refuses_a_second_payment_whatever_the_code_does(regions):
 
 def test_only_a_draft_can_be_regenerated_and_a_closed_month_is_refused(regions):
     admin, reviewer = admin_and_reviewer()
-    b = benefit()
-    enrol(elder(), b)
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
     run = generate()
     run = paid_out(run, admin, reviewer)
     with pytest.raises(ValidationError, match="只有草稿可以重新生成"):
@@ -87,9 +88,9 @@ def test_only_a_draft_can_be_regenerated_and_a_closed_month_is_refused(regions):
 
 def test_a_late_approval_is_paid_its_missed_months_as_arrears(regions):
     admin, reviewer = admin_and_reviewer()
-    b = benefit(automatic=False)
-    enrol(elder(), b)
-    late = elder()
+    b = benefit_with_tiers(automatic=False)
+    enrol(elder_with_account(), b)
+    late = elder_with_account()
     for month in (10, 11):
         paid_out(generate(dt.date(2026, month, 1)), admin, reviewer)
     enrol(late, b, start=dt.date(2026, 10, 1))  # approved in December, owed from October
@@ -103,12 +104,12 @@ def test_a_late_approval_is_paid_its_missed_months_as_arrears(regions):
 
 def test_arrears_follow_the_amount_in_force_in_each_month_across_a_policy_change(regions):
     admin, reviewer = admin_and_reviewer()
-    b = benefit(tiers=((80, None, "100"),), effective_to=dt.date(2026, 10, 31))
-    add_rules(b, ((80, None, "150"),), effective_from=dt.date(2026, 11, 1))
-    enrol(elder(), b)
+    b = benefit_with_tiers(tiers=((80, None, "100"),), effective_to=dt.date(2026, 10, 31))
+    add_tier_rules(b, ((80, None, "150"),), effective_from=dt.date(2026, 11, 1))
+    enrol(elder_with_account(), b)
     for month in (10, 11):
         paid_out(generate(dt.date(2026, month, 1)), admin, reviewer)
-    late = elder(birth=dt.date(1940, 1, 1))  # registered late (未及时登记): automatic benefit, owed since it qualified
+    late = elder_with_account(birth=dt.date(1940, 1, 1))  # registered late (未及时登记): automatic benefit, owed since it qualified
     enrol(late, b, start=PERIOD, amount="150")
     run = generate()
     assert lines(run=run, elder=late) == [
@@ -120,20 +121,20 @@ def test_arrears_follow_the_amount_in_force_in_each_month_across_a_policy_change
 def test_arrears_go_back_no_further_than_the_configured_maximum(regions, settings):
     settings.PAYOUTS_MAX_ARREARS_MONTHS = 1
     admin, reviewer = admin_and_reviewer()
-    b = benefit(automatic=False)
-    enrol(elder(), b)
+    b = benefit_with_tiers(automatic=False)
+    enrol(elder_with_account(), b)
     for month in (10, 11):
         paid_out(generate(dt.date(2026, month, 1)), admin, reviewer)
-    late = elder()
+    late = elder_with_account()
     enrol(late, b, start=dt.date(2026, 10, 1))
     assert lines(run=generate(), elder=late, kind="arrears") == [("2026-11", "arrears", Decimal("100.00"))]
 
 
 def test_a_death_mid_month_is_paid_that_month_and_not_the_next(regions):
-    b = benefit()
-    e = elder(deceased_on=dt.date(2026, 12, 15))
+    b = benefit_with_tiers()
+    e = elder_with_account(deceased_on=dt.date(2026, 12, 15))
     enrol(e, b, status="ended", end=PERIOD)  # the sweep ended it at the month of death
-    gone = elder(deceased_on=dt.date(2026, 11, 30))
+    gone = elder_with_account(deceased_on=dt.date(2026, 11, 30))
     enrol(gone, b)  # death reported, sweep not yet run: still active
     assert lines(elder=e) == []
     run = generate()
@@ -145,8 +146,8 @@ def test_a_death_mid_month_is_paid_that_month_and_not_the_next(regions):
 
 def test_a_death_reported_late_recovers_the_months_paid_after_it(regions):
     admin, reviewer = admin_and_reviewer()
-    b = benefit()
-    e = elder()
+    b = benefit_with_tiers()
+    e = elder_with_account()
     enrol(e, b)
     for month in (10, 11):
         paid_out(generate(dt.date(2026, month, 1)), admin, reviewer)
@@ -161,10 +162,10 @@ def test_a_death_reported_late_recovers_the_months_paid_after_it(regions):
 
 def test_the_checks_flag_bank_accounts_amount_jumps_and_the_same_id_paid_elsewhere(regions):
     admin, reviewer = admin_and_reviewer()
-    b = benefit()
-    no_account = elder(account="")
-    bad_account = elder(account="62-22=1")
-    jump = elder()
+    b = benefit_with_tiers()
+    no_account = elder_with_account(account="")
+    bad_account = elder_with_account(account="62-22=1")
+    jump = elder_with_account()
     for e in (no_account, bad_account, jump):
         enrol(e, b)
     paid_out(generate(dt.date(2026, 11, 1)), admin, reviewer)
@@ -182,8 +183,8 @@ def test_the_checks_flag_bank_accounts_amount_jumps_and_the_same_id_paid_elsewhe
 
 
 def test_the_generate_command_prints_json(regions):
-    b = benefit()
-    enrol(elder(), b)
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
     out = StringIO()
     call_command("payroll", "generate", "--county", COUNTY[:6], "--period", "2026-12", "--json", stdout=out)
     data = json.loads(out.getvalue())
@@ -193,9 +194,9 @@ def test_the_generate_command_prints_json(regions):
 def test_the_same_id_paid_in_another_countys_run_that_month_is_flagged(regions):
     from eligibility.models import Enrolment
 
-    ours = benefit()
-    far = benefit("age_pay_far", county="141002000000")
-    e = elder()
+    ours = benefit_with_tiers()
+    far = benefit_with_tiers("age_pay_far", county="141002000000")
+    e = elder_with_account()
     enrol(e, ours)
     moved = enrol(e, far)
     Enrolment.objects.filter(pk=moved.pk).update(region_code="141002001001")  # moved, the old county still pays
@@ -207,8 +208,8 @@ def test_the_same_id_paid_in_another_countys_run_that_month_is_flagged(regions):
 
 
 def test_regenerating_a_draft_keeps_unchanged_lines_and_redoes_changed_ones(regions):
-    b = benefit()
-    same, moved_bank, stopped = elder(), elder(), elder()
+    b = benefit_with_tiers()
+    same, moved_bank, stopped = elder_with_account(), elder_with_account(), elder_with_account()
     for e in (same, moved_bank, stopped):
         enrol(e, b)
     run = generate()

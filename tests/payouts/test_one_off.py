@@ -11,8 +11,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from payouts.models import PayrollLine
+from tests.factories import benefit_with_tiers, elder_with_account, enrol
 
-from .helpers import PERIOD, admin_and_reviewer, benefit, elder, enrol, generate, paid_out
+from .helpers import PERIOD, admin_and_reviewer, generate, paid_out
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def longevity(regions):
     """A one-off payment of 1,000 元 for elders aged 100 or more, next to the monthly allowance."""
-    return benefit("longevity_gift", tiers=((100, None, "1000"),), payment_kind="one_off")
+    return benefit_with_tiers("longevity_gift", tiers=((100, None, "1000"),), payment_kind="one_off")
 
 
 def _one_offs(e=None):
@@ -29,7 +30,7 @@ def _one_offs(e=None):
 
 
 def test_it_pays_a_one_off_benefit_in_the_month_the_enrolment_starts_and_never_again(longevity):
-    e = elder(birth=dt.date(1926, 12, 5))
+    e = elder_with_account(birth=dt.date(1926, 12, 5))
     enrol(e, longevity, start=PERIOD, amount="1000")
     december = generate()
     line = december.lines.get()
@@ -41,21 +42,21 @@ def test_it_pays_a_one_off_benefit_in_the_month_the_enrolment_starts_and_never_a
 
 
 def test_a_start_month_without_a_run_is_paid_in_the_first_run_after(longevity):
-    e = elder(birth=dt.date(1926, 10, 5))
+    e = elder_with_account(birth=dt.date(1926, 10, 5))
     enrol(e, longevity, start=dt.date(2026, 10, 1), amount="1000")
     line = generate().lines.get()
     assert (line.kind, line.period) == ("one_off", PERIOD)
 
 
 def test_an_enrolment_starting_later_is_not_paid_yet(longevity):
-    e = elder(birth=dt.date(1927, 1, 5))
+    e = elder_with_account(birth=dt.date(1927, 1, 5))
     enrol(e, longevity, start=dt.date(2027, 1, 1), amount="1000")
     assert not generate().lines.exists()
     assert generate(dt.date(2027, 1, 1)).lines.get().kind == "one_off"
 
 
 def test_regenerating_or_generating_twice_still_pays_it_once(longevity):
-    e = elder(birth=dt.date(1926, 12, 5))
+    e = elder_with_account(birth=dt.date(1926, 12, 5))
     enrol(e, longevity, start=PERIOD, amount="1000")
     generate()
     generate()
@@ -65,7 +66,7 @@ def test_regenerating_or_generating_twice_still_pays_it_once(longevity):
 
 def test_a_new_enrolment_after_the_old_one_ended_is_not_paid_a_second_time(longevity):
     """停旧增新 (stop the old record, open a new one) must not pay the one-off again."""
-    e = elder(birth=dt.date(1926, 12, 5))
+    e = elder_with_account(birth=dt.date(1926, 12, 5))
     first = enrol(e, longevity, start=PERIOD, amount="1000")
     admin, reviewer = admin_and_reviewer()
     paid_out(generate(), admin, reviewer, to="closed")
@@ -77,7 +78,7 @@ def test_a_new_enrolment_after_the_old_one_ended_is_not_paid_a_second_time(longe
 
 
 def test_the_database_refuses_a_second_one_off_payment_in_another_month(longevity):
-    e = elder(birth=dt.date(1926, 12, 5))
+    e = elder_with_account(birth=dt.date(1926, 12, 5))
     enrol(e, longevity, start=PERIOD, amount="1000")
     line = generate().lines.get()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -87,7 +88,7 @@ def test_the_database_refuses_a_second_one_off_payment_in_another_month(longevit
 
 
 def test_a_candidate_never_approved_is_not_paid(longevity):
-    e = elder(birth=dt.date(1926, 12, 5))
+    e = elder_with_account(birth=dt.date(1926, 12, 5))
     enrolment = enrol(e, longevity, start=PERIOD, amount="1000")
     enrolment.status = "candidate"
     enrolment.save()
@@ -96,8 +97,8 @@ def test_a_candidate_never_approved_is_not_paid(longevity):
 
 
 def test_one_off_and_monthly_benefits_are_paid_side_by_side(longevity):
-    monthly = benefit()
-    e = elder(birth=dt.date(1926, 12, 5))
+    monthly = benefit_with_tiers()
+    e = elder_with_account(birth=dt.date(1926, 12, 5))
     enrol(e, longevity, start=PERIOD, amount="1000")
     enrol(e, monthly)
     run = generate()
@@ -107,7 +108,7 @@ def test_one_off_and_monthly_benefits_are_paid_side_by_side(longevity):
 def test_the_bank_file_labels_a_one_off_line_as_such(longevity):
     from payouts import exports
 
-    e = elder(birth=dt.date(1926, 12, 5))
+    e = elder_with_account(birth=dt.date(1926, 12, 5))
     enrol(e, longevity, start=PERIOD, amount="1000")
     run = generate()
     text = b"".join(exports.bank_csv(run)).decode("utf-8-sig")

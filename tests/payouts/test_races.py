@@ -28,14 +28,15 @@ from payouts.models import BankFile, PayrollLine, PayrollRun
 from regions import roles
 from tests.concurrency import race, require_postgres
 from tests.conftest import COUNTY, ensure_regions, make_staff
+from tests.factories import benefit_with_tiers, elder_with_account, enrol
 
-from .helpers import admin_and_reviewer, benefit, elder, enrol, generate
+from .helpers import admin_and_reviewer, generate
 
 
 def _world(n: int = 20):
     ensure_regions()
-    b = benefit()
-    elders = [elder() for _ in range(n)]
+    b = benefit_with_tiers()
+    elders = [elder_with_account() for _ in range(n)]
     for e in elders:
         enrol(e, b)
     return b, elders
@@ -177,8 +178,8 @@ def test_two_exports_at_once_produce_one_bank_file_and_the_same_bytes():
 
 @pytest.mark.django_db
 def test_exporting_twice_re_sends_identical_bytes_never_new_lines(regions):
-    b = benefit()
-    elders = [elder() for _ in range(3)]
+    b = benefit_with_tiers()
+    elders = [elder_with_account() for _ in range(3)]
     for e in elders:
         enrol(e, b)
     admin, reviewer = admin_and_reviewer()
@@ -189,7 +190,7 @@ def test_exporting_twice_re_sends_identical_bytes_never_new_lines(regions):
     with services.open_bank_file(first) as handle:
         before = handle.read()
     # a new elder enrolled since: a second export must not pick the new line up, nor any change
-    enrol(elder(), b)
+    enrol(elder_with_account(), b)
     Elder.objects.filter(pk=elders[0].pk).update(name="改过的名字")
     again, produced_again = services.payroll_export(actor=reviewer, run=run, file_format="xlsx")
     with services.open_bank_file(again) as handle:
@@ -199,8 +200,8 @@ def test_exporting_twice_re_sends_identical_bytes_never_new_lines(regions):
 
 @pytest.mark.django_db
 def test_a_tampered_stored_bank_file_is_refused_not_re_made(regions):
-    b = benefit()
-    enrol(elder(), b)
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
     admin, reviewer = admin_and_reviewer()
     run = generate()
     services.payroll_submit(actor=admin, run=run)
@@ -219,8 +220,8 @@ def test_attack_raw_sql_cannot_change_or_delete_exported_lines_or_reopen_the_run
     (also through the generator's own stale-line delete), moving the run back before 已导出, and
     changing or deleting the stored bank file. Marking lines paid (the return file) still works."""
     require_postgres()
-    b = benefit()
-    elders = [elder() for _ in range(3)]
+    b = benefit_with_tiers()
+    elders = [elder_with_account() for _ in range(3)]
     for e in elders:
         enrol(e, b)
     admin, reviewer = admin_and_reviewer()
@@ -232,7 +233,7 @@ def test_attack_raw_sql_cannot_change_or_delete_exported_lines_or_reopen_the_run
     refused = [
         ("UPDATE payouts_payrollline SET amount = amount + 1 WHERE id = %s", [line.pk]),
         ("UPDATE payouts_payrollline SET bank_account = '6222000000000000000' WHERE id = %s", [line.pk]),
-        ("UPDATE payouts_payrollline SET elder_id = %s WHERE id = %s", [elder().pk, line.pk]),
+        ("UPDATE payouts_payrollline SET elder_id = %s WHERE id = %s", [elder_with_account().pk, line.pk]),
         ("UPDATE payouts_payrollline SET period = period + 31 WHERE id = %s", [line.pk]),
         ("UPDATE payouts_payrollline SET kind = 'arrears' WHERE run_id = %s", [run.pk]),
         # "carrying" a line the bank did not refuse (only failed lines may move on)
@@ -260,8 +261,8 @@ def test_attack_raw_sql_cannot_change_or_delete_exported_lines_or_reopen_the_run
 def test_attack_get_of_the_bank_export_url_does_not_export(client, regions):
     """14.8: a GET (a link, an <img src>, a prefetch) used to move the run to 已导出 and produce the
     file. Now it shows the confirmation page; only the POST from that page exports."""
-    b = benefit()
-    enrol(elder(), b)
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
     admin, reviewer = admin_and_reviewer()
     run = generate()
     services.payroll_submit(actor=admin, run=run)
@@ -289,8 +290,8 @@ def test_generate_behind_a_county_lock_held_by_a_dead_client_answers_in_seconds(
     import psycopg
 
     settings.PAYOUTS_LOCK_WAIT_SECONDS = 1
-    b = benefit()
-    enrol(elder(), b)
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
     params = connection.settings_dict
     holder = psycopg.connect(dbname=params["NAME"], user=params["USER"], host=params["HOST"] or None,
                              port=params["PORT"] or None, password=params["PASSWORD"] or None)
@@ -311,8 +312,8 @@ def test_generate_behind_a_county_lock_held_by_a_dead_client_answers_in_seconds(
 def test_attack_the_reviewer_who_regenerated_the_run_cannot_approve_it(regions):
     """14.3 (payroll part): a reviewer who also holds the administrator role regenerates the draft
     (after changing what it pays); a colleague submits; the reviewer may not approve it."""
-    b = benefit()
-    enrol(elder(), b)
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
     admin, reviewer = admin_and_reviewer()
     both = make_staff("both_hats_regen", roles.FINANCE_REVIEWER, COUNTY)
     both.groups.add(Group.objects.get(name=roles.COUNTY_ADMIN))
@@ -329,8 +330,8 @@ def test_attack_the_reviewer_who_regenerated_the_run_cannot_approve_it(regions):
 
 @pytest.mark.django_db
 def test_attack_submit_return_resubmit_keeps_the_first_submitter_out_of_approval(regions):
-    b = benefit()
-    enrol(elder(), b)
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
     admin, reviewer = admin_and_reviewer()
     both = make_staff("both_hats_sub", roles.FINANCE_REVIEWER, COUNTY)
     both.groups.add(Group.objects.get(name=roles.COUNTY_ADMIN))

@@ -20,8 +20,9 @@ from imports import services as imports_services
 from imports.models import ImportBatch
 from payouts import services
 from payouts.models import PayrollLine, PayrollLineEvent, PayrollRun, ReturnFile
+from tests.factories import benefit_with_tiers, elder_with_account, enrol
 
-from .helpers import admin_and_reviewer, benefit, elder, enrol, generate, paid_out
+from .helpers import admin_and_reviewer, generate, paid_out
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,8 @@ pytestmark = pytest.mark.django_db
 def people(regions, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     admin, reviewer = admin_and_reviewer()
-    b = benefit()
-    elders = [elder(name=n) for n in ("张三", "李四", "王五")]
+    b = benefit_with_tiers()
+    elders = [elder_with_account(name=n) for n in ("张三", "李四", "王五")]
     for e in elders:
         enrol(e, b)
     return admin, reviewer, elders
@@ -41,12 +42,10 @@ def people(regions, settings, tmp_path):
 def in_process_tasks():
     """The page flow runs the import tasks in-process even when a broker is configured (PostgreSQL
     variant); a real worker is tested in tests/imports."""
-    from config.celery import app
+    from tests.celery_helpers import tasks_eager
 
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+    with tasks_eager(True):
+        yield
 
 
 def _return_file(tmp_path, rows, name="return.csv", totals=None, header="身份证号码,金额,状态,原因"):
@@ -190,7 +189,7 @@ def test_the_refusal_names_every_refused_row_and_mentions_the_other_problems(peo
 def test_two_rows_for_a_person_with_two_lines_are_not_duplicates_but_a_third_is(people, tmp_path):
     admin, reviewer, elders = people
     a = elders[0]
-    enrol(a, benefit("care_pay"))
+    enrol(a, benefit_with_tiers("care_pay"))
     run = paid_out(generate(), admin, reviewer)
     assert run.lines.filter(elder=a).count() == 2
     rows = [[a.id_number, "100.00", "成功", ""], [a.id_number, "100.00", "成功", ""]]

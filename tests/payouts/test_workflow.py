@@ -14,17 +14,18 @@ from payouts import services
 from payouts.models import PayrollRun
 from regions import roles
 from tests.conftest import COUNTY, make_staff
+from tests.factories import benefit_with_tiers, elder_with_account, enrol
 
-from .helpers import admin_and_reviewer, benefit, elder, enrol, generate
+from .helpers import admin_and_reviewer, generate
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def run(regions):
-    b = benefit()
-    enrol(elder(), b)
-    enrol(elder(account=""), b)  # one check item: a missing bank account
+    b = benefit_with_tiers()
+    enrol(elder_with_account(), b)
+    enrol(elder_with_account(account=""), b)  # one check item: a missing bank account
     return generate()
 
 
@@ -98,7 +99,7 @@ def test_a_reviewer_can_send_a_run_back_to_draft_and_it_can_be_regenerated(run):
 
 def test_the_run_history_names_who_submitted_and_who_approved(regions):
     admin, reviewer = admin_and_reviewer()
-    enrol(elder(), benefit())
+    enrol(elder_with_account(), benefit_with_tiers())
     run = generate()
     services.payroll_submit(actor=admin, run=run)
     services.checks_acknowledge(actor=reviewer, run=run)

@@ -9,18 +9,17 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tests.conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE_SAME_TOWNSHIP, VILLAGE
-from tests.factories import ElderFactory
+from tests.factories import ElderFactory, make_visit, make_visit_rule
 from visits import services
 from visits.models import Visit, VisitorAssignment
 
-from .helpers import make_rule, make_visit
 
 D = dt.date
 
 
 @pytest.fixture
 def village_elders(regions):
-    rule = make_rule()
+    rule = make_visit_rule()
     elders = [ElderFactory(region=regions[VILLAGE], name=f"村民{i}", living_arrangement="alone") for i in range(3)]
     for e in elders:
         make_visit(e, rule)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 
 from regions.models import Region
+from tests.factories import make_visit_rule
 from visits.models import VisitRule
-
-from .helpers import make_rule
 
 
 def rule_form(jurisdiction, **extra):
@@ -33,8 +32,8 @@ def test_county_admin_adds_a_rule_and_the_criteria_are_checked_by_the_compiler(c
 
 
 def test_county_admin_cannot_make_rules_for_another_jurisdiction_or_see_them(client, county_admin, regions):
-    make_rule(code="LINFEN-ONLY-RULE", jurisdiction="141000000000")
-    make_rule(code="YANGLING-OWN-RULE")
+    make_visit_rule(code="LINFEN-ONLY-RULE", jurisdiction="141000000000")
+    make_visit_rule(code="YANGLING-OWN-RULE")
     client.force_login(county_admin)
     page = client.get(reverse("admin:visits_visitrule_changelist")).content.decode()
     assert "YANGLING-OWN-RULE" in page and "LINFEN-ONLY-RULE" not in page

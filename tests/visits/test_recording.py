@@ -13,11 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import VILLAGE
-from tests.factories import ElderFactory
+from tests.factories import ElderFactory, make_visit, make_visit_rule
 from visits import services
 from visits.models import FollowUp, Visit, VisitRecord
 
-from .helpers import make_rule, make_visit
 
 D = dt.date
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("frozen")
 @pytest.fixture
 def visit(regions, village_worker):
     elder = ElderFactory(region=regions[VILLAGE], name="王秀兰", living_arrangement="alone", address="杨村12号")
-    return make_visit(elder, make_rule(), due_on=D(2026, 11, 30), visitor=village_worker)
+    return make_visit(elder, make_visit_rule(), due_on=D(2026, 11, 30), visitor=village_worker)
 
 
 def post_data(**extra):
@@ -121,7 +120,7 @@ def test_a_visit_of_an_elder_outside_the_area_is_not_found_and_refused(client, v
     from tests.conftest import NEIGHBOUR_VILLAGE
 
     elder = ElderFactory(region=regions[NEIGHBOUR_VILLAGE], living_arrangement="alone")
-    visit = make_visit(elder, make_rule())
+    visit = make_visit(elder, make_visit_rule())
     client.force_login(village_worker)
     assert client.get(reverse("visits:record", args=[visit.pk])).status_code == 404
     assert client.post(reverse("visits:record", args=[visit.pk]), post_data()).status_code == 404
@@ -133,7 +132,7 @@ def test_a_visit_of_an_elder_outside_the_area_is_not_found_and_refused(client, v
 
 def test_a_phone_visit_is_refused_when_the_monthly_in_person_visit_could_no_longer_be_made(client, village_worker, regions):
     elder = ElderFactory(region=regions[VILLAGE], living_arrangement="alone", ability_level=3)
-    rule = make_rule(code="DISABLED", in_person_monthly=True, criteria={"ability_level": {"min": 2}})
+    rule = make_visit_rule(code="DISABLED", in_person_monthly=True, criteria={"ability_level": {"min": 2}})
     visit = make_visit(elder, rule, due_on=D(2026, 11, 30), visitor=village_worker)
     client.force_login(village_worker)
     response = client.post(reverse("visits:record", args=[visit.pk]), post_data(mode="phone"))
@@ -143,7 +142,7 @@ def test_a_phone_visit_is_refused_when_the_monthly_in_person_visit_could_no_long
 
 def test_a_phone_visit_is_flagged_when_an_in_person_visit_is_still_possible_this_month(village_worker, regions):
     elder = ElderFactory(region=regions[VILLAGE], ability_level=3)
-    rule = make_rule(code="DISABLED", in_person_monthly=True, criteria={"ability_level": {"min": 2}}, times=2)
+    rule = make_visit_rule(code="DISABLED", in_person_monthly=True, criteria={"ability_level": {"min": 2}}, times=2)
     early = make_visit(elder, rule, due_on=D(2026, 11, 25), starts_on=D(2026, 11, 16), visitor=village_worker)
     make_visit(elder, rule, due_on=D(2026, 11, 30), starts_on=D(2026, 11, 26), visitor=village_worker)
     outcome = services.visit_record_create(actor=village_worker, visit=early, idempotency_key=uuid.uuid4(),
@@ -153,7 +152,7 @@ def test_a_phone_visit_is_flagged_when_an_in_person_visit_is_still_possible_this
 
 def test_a_mode_the_rule_does_not_allow_is_refused(village_worker, regions):
     elder = ElderFactory(region=regions[VILLAGE], living_arrangement="alone")
-    visit = make_visit(elder, make_rule(code="HOME-ONLY", modes=["home"]))
+    visit = make_visit(elder, make_visit_rule(code="HOME-ONLY", modes=["home"]))
     with pytest.raises(ValidationError, match="只允许"):
         services.visit_record_create(actor=village_worker, visit=visit, idempotency_key=uuid.uuid4(),
                                      visited_at=timezone.now(), mode="video")
@@ -188,7 +187,7 @@ def test_two_simultaneous_submits_with_one_key_store_one_record(regions, village
     from django.db import connections
 
     elder = ElderFactory(region=regions[VILLAGE], living_arrangement="alone")
-    visit = make_visit(elder, make_rule())
+    visit = make_visit(elder, make_visit_rule())
     key = uuid.uuid4()
     results, errors = [], []
 

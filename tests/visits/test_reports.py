@@ -12,11 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE, OTHER_VILLAGE_SAME_TOWNSHIP, VILLAGE
-from tests.factories import ElderFactory
+from tests.factories import ElderFactory, make_visit, make_visit_rule
 from visits import exports, selectors
 from visits.models import Visit, VisitRecord
 
-from .helpers import make_rule, make_visit
 
 D = dt.date
 NOV = D(2026, 11, 1)
@@ -35,8 +34,8 @@ def record(visit, user, *, at=None, risk="low", mode="home", notes=""):
 def scene(regions, village_worker):
     """Our village: 3 elders in scope, 2 visited (one of them twice). The other village of our township:
     1 in scope, not visited. Next township: 1 in scope, visited. Another county: 1, visited."""
-    rule = make_rule()
-    far_rule = make_rule(code="LF", jurisdiction="141000000000")
+    rule = make_visit_rule()
+    far_rule = make_visit_rule(code="LF", jurisdiction="141000000000")
     e = {k: ElderFactory(region=regions[code], name=k, living_arrangement="alone") for k, code in [
         ("a", VILLAGE), ("b", VILLAGE), ("c", VILLAGE), ("d", OTHER_VILLAGE_SAME_TOWNSHIP),
         ("n", NEIGHBOUR_VILLAGE), ("far", OTHER_COUNTY_VILLAGE), ("gone", VILLAGE)]}

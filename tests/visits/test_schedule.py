@@ -12,11 +12,11 @@ from django.core.management import call_command
 
 from tests.celery_helpers import real_worker_if_broker
 from tests.conftest import NEIGHBOUR_VILLAGE, OTHER_COUNTY_VILLAGE, TODAY, VILLAGE
-from tests.factories import ElderFactory
+from tests.factories import ElderFactory, make_visit_rule
 from visits import services
 from visits.models import Visit, VisitorAssignment, VisitRule
 
-from .helpers import YANGLING, make_rule
+from .helpers import YANGLING
 
 D = dt.date
 S = Visit.Status
@@ -40,7 +40,7 @@ def due_dates(elder, status=None):
 
 
 def test_it_lays_out_this_and_next_months_visits_for_matching_elders_only(regions, alone, neighbour_alone, elder):
-    make_rule()
+    make_visit_rule()
     result = services.schedule_county(as_of=TODAY, county_code=YANGLING)
     assert result.elders == 2 and result.created == 4
     assert due_dates(alone) == [D(2026, 11, 30), D(2026, 12, 31)]
@@ -51,7 +51,7 @@ def test_it_lays_out_this_and_next_months_visits_for_matching_elders_only(region
 
 
 def test_running_the_nightly_schedule_twice_gives_the_same_visits(regions, alone):
-    make_rule(code="W", frequency="week", criteria={"living_arrangement": ["alone"]})
+    make_visit_rule(code="W", frequency="week", criteria={"living_arrangement": ["alone"]})
     first = services.schedule_county(as_of=TODAY, county_code=YANGLING)
     snapshot = sorted(Visit.objects.values_list("elder_id", "rule_id", "due_on", "status"))
     second = services.schedule_county(as_of=TODAY, county_code=YANGLING)
@@ -74,21 +74,21 @@ def test_running_the_nightly_schedule_twice_gives_the_same_visits(regions, alone
     ],
 )
 def test_due_dates_for_each_frequency(regions, alone, frequency, times, as_of, expected):
-    make_rule(code="F", frequency=frequency, times=times, criteria={"living_arrangement": ["alone"]})
+    make_visit_rule(code="F", frequency=frequency, times=times, criteria={"living_arrangement": ["alone"]})
     services.schedule_county(as_of=as_of, county_code=YANGLING)
     assert due_dates(alone) == expected
 
 
 def test_the_most_frequent_rule_decides_an_elder_matched_twice(regions):
     both = ElderFactory(region=regions[VILLAGE], living_arrangement="alone", ability_level=3)
-    make_rule(code="MONTHLY")
-    weekly = make_rule(code="DISABLED", frequency="week", criteria={"ability_level": {"min": 2}}, risk_tier="high")
+    make_visit_rule(code="MONTHLY")
+    weekly = make_visit_rule(code="DISABLED", frequency="week", criteria={"ability_level": {"min": 2}}, risk_tier="high")
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     assert set(Visit.objects.filter(elder=both).values_list("rule_id", flat=True)) == {weekly.pk}
 
 
 def test_missed_visits_become_overdue_the_next_night(regions, alone):
-    make_rule()
+    make_visit_rule()
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     result = services.schedule_county(as_of=D(2026, 12, 1), county_code=YANGLING)
     assert result.overdue == 1
@@ -105,7 +105,7 @@ def test_missed_visits_become_overdue_the_next_night(regions, alone):
     ],
 )
 def test_an_elder_who_leaves_scope_has_open_visits_cancelled_with_the_reason(regions, alone, change, reason):
-    make_rule()
+    make_visit_rule()
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     for key, value in change.items():
         setattr(alone, key, value)
@@ -117,7 +117,7 @@ def test_an_elder_who_leaves_scope_has_open_visits_cancelled_with_the_reason(reg
 
 
 def test_completed_visits_are_never_cancelled(regions, alone, village_worker):
-    make_rule()
+    make_visit_rule()
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     Visit.objects.filter(elder=alone, due_on=D(2026, 11, 30)).update(status=S.DONE)
     alone.deceased_on = D(2026, 11, 28)
@@ -127,7 +127,7 @@ def test_completed_visits_are_never_cancelled(regions, alone, village_worker):
 
 
 def test_an_elder_who_no_longer_matches_loses_future_visits_only(regions, alone):
-    make_rule()
+    make_visit_rule()
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     alone.living_arrangement = "with_children"
     alone.save()
@@ -138,7 +138,7 @@ def test_an_elder_who_no_longer_matches_loses_future_visits_only(regions, alone)
 
 
 def test_a_rule_changed_from_monthly_to_weekly_replaces_the_future_visits(regions, alone):
-    rule = make_rule()
+    rule = make_visit_rule()
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     rule.frequency = "week"
     rule.save()
@@ -149,15 +149,15 @@ def test_a_rule_changed_from_monthly_to_weekly_replaces_the_future_visits(region
 
 
 def test_an_expired_rule_schedules_nothing(regions, alone):
-    make_rule(effective_to=D(2026, 10, 31))
+    make_visit_rule(effective_to=D(2026, 10, 31))
     assert services.schedule_county(as_of=TODAY, county_code=YANGLING).created == 0
 
 
 def test_other_counties_are_left_alone(regions, alone, far_elder):
     far_elder.living_arrangement = "alone"
     far_elder.save()
-    make_rule()
-    make_rule(code="LF", jurisdiction="141000000000")
+    make_visit_rule()
+    make_visit_rule(code="LF", jurisdiction="141000000000")
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     assert not Visit.objects.filter(elder=far_elder).exists()
     services.schedule_county(as_of=TODAY, county_code="141002")
@@ -166,7 +166,7 @@ def test_other_counties_are_left_alone(regions, alone, far_elder):
 
 
 def test_new_visits_go_to_the_elders_visitor(regions, alone, village_worker):
-    make_rule()
+    make_visit_rule()
     VisitorAssignment.objects.create(elder=alone, visitor=village_worker, region_code=alone.region_code)
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     assert set(Visit.objects.filter(elder=alone).values_list("visitor_id", flat=True)) == {village_worker.pk}
@@ -188,13 +188,13 @@ def test_a_rule_with_criteria_outside_the_vocabulary_is_refused(regions):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="未知的条件项"):
-        make_rule(criteria={"lives_alone": True})
+        make_visit_rule(criteria={"lives_alone": True})
     with pytest.raises(ValidationError, match="允许方式"):
-        make_rule(modes=["letter"])
+        make_visit_rule(modes=["letter"])
 
 
 def test_schedule_visits_command_prints_json(regions, alone):
-    make_rule()
+    make_visit_rule()
     out = StringIO()
     call_command("schedule_visits", "--as-of", "2026-11-25", "--county", "610403", "--json", stdout=out)
     data = json.loads(out.getvalue())
@@ -224,7 +224,7 @@ def test_schedule_tasks_lay_out_visits_through_celery(regions, alone):
     """visits.schedule_visits fans out visits.schedule_county per county (a real worker when a broker is set)."""
     from visits.tasks import schedule_county, schedule_visits
 
-    make_rule()
+    make_visit_rule()
     with real_worker_if_broker():
         counties = schedule_visits.delay("2026-11-25").get(timeout=60)
         assert YANGLING in counties
@@ -246,7 +246,7 @@ def test_two_schedules_of_one_county_at_once_do_not_both_run(regions, alone):
 
     from core.locks import lock_key
 
-    make_rule()
+    make_visit_rule()
     held, release = threading.Event(), threading.Event()
 
     def hold():
@@ -272,7 +272,7 @@ def test_two_schedules_of_one_county_at_once_do_not_both_run(regions, alone):
 
 
 def test_open_visits_follow_an_elder_who_moves_to_another_village_of_the_county(regions, alone, village_worker, neighbour_officer):
-    make_rule()
+    make_visit_rule()
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     alone.region = regions[NEIGHBOUR_VILLAGE]
     alone.save()
@@ -285,7 +285,7 @@ def test_open_visits_follow_an_elder_who_moves_to_another_village_of_the_county(
 @pytest.mark.parametrize("as_of", [D(2028, 2, 28), D(2028, 2, 29), D(2027, 12, 31), D(2026, 3, 31)])
 def test_every_frequency_is_idempotent_on_month_ends_and_leap_days(regions, alone, as_of):
     for code, freq, times in (("W", "week", 1), ("M2", "month", 2), ("Q", "quarter", 1)):
-        make_rule(code=code, frequency=freq, times=times, criteria={"living_arrangement": ["alone"]},
+        make_visit_rule(code=code, frequency=freq, times=times, criteria={"living_arrangement": ["alone"]},
                   jurisdiction="610403000000" if code != "W" else "610000000000")
     first = services.schedule_county(as_of=as_of, county_code=YANGLING)
     rows = sorted(Visit.objects.values_list("elder_id", "rule_id", "starts_on", "due_on", "status"))
@@ -297,9 +297,9 @@ def test_every_frequency_is_idempotent_on_month_ends_and_leap_days(regions, alon
 
 
 def test_a_county_rule_cannot_lower_the_frequency_the_province_asks_for(regions, alone):
-    province = make_rule(code="PROVINCE_WEEKLY", frequency="week", jurisdiction="610000000000",
+    province = make_visit_rule(code="PROVINCE_WEEKLY", frequency="week", jurisdiction="610000000000",
                          criteria={"living_arrangement": ["alone"]})
-    make_rule(code="COUNTY_MONTHLY", frequency="month", jurisdiction="610403000000",
+    make_visit_rule(code="COUNTY_MONTHLY", frequency="month", jurisdiction="610403000000",
               criteria={"living_arrangement": ["alone"]})
     services.schedule_county(as_of=TODAY, county_code=YANGLING)
     assert set(Visit.objects.filter(elder=alone).values_list("rule_id", flat=True)) == {province.pk}
