@@ -25,8 +25,7 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 
-# The project's packages: every app, plus the framework. ``registry`` (the elders' register, split
-# from eligibility) is listed so its rules hold the day it exists.
+# The project's packages: every app, plus the framework.
 APPS = ["core", "audit", "regions", "imports", "registry", "eligibility", "assessments", "facilities", "visits",
         "payouts", "dashboard"]
 PROJECT = {*APPS, "config", "bench", "tests"}
@@ -47,9 +46,14 @@ LAYERS: dict[str, set[str]] = {
     "dashboard": BASE | {"registry", "eligibility", "assessments", "facilities", "visits", "payouts"},
 }
 
-# (importer, imported) → the only module of ``imported`` the importer may use. Empty until the public
-# modules exist; after the eligibility split the lead adds ("payouts", "eligibility"): "eligibility.public".
-THROUGH_PUBLIC_MODULE: dict[tuple[str, str], str] = {}
+# (importer, imported) → the only module of ``imported`` the importer may use: every other app reaches
+# the registry and the policy engine through their public modules (models in foreign keys by string).
+THROUGH_PUBLIC_MODULE: dict[tuple[str, str], str] = {
+    (app, target): f"{target}.public"
+    for target in ("registry", "eligibility")
+    for app in APPS
+    if app != target and target in LAYERS[app]
+}
 
 # path → reason, for a module outside the apps that must reach a private name.
 PRIVATE_NAME_EXCEPTIONS: dict[str, str] = {
