@@ -19,8 +19,10 @@ def insert_from_select(model: type[models.Model], columns: dict[str, Any], query
 
     ``skip_conflicts``: a row that would break a unique constraint is left out, not an error
     (``ON CONFLICT DO NOTHING``) — the constraint is the guarantee, this is how a caller respects
-    it. The SELECT is then wrapped in a derived table with a ``WHERE``, which keeps SQLite's parser
-    from reading ``ON CONFLICT`` as a join condition (PostgreSQL flattens it: the same plan).
+    it. On SQLite the SELECT is then wrapped in a derived table with a ``WHERE``, which keeps its
+    parser from reading ``ON CONFLICT`` as a join condition. PostgreSQL gets the SELECT as it is:
+    wrapped, an untyped parameter (a timestamp, a date) would leave the derived table as text and
+    no longer take the target column's type.
     The queryset's ordering is dropped: an INSERT has no use for it."""
     names = list(columns)
     aliases = [f"_c{i}" for i in range(len(names))]
@@ -28,7 +30,9 @@ def insert_from_select(model: type[models.Model], columns: dict[str, Any], query
     select_sql, params = qs.query.sql_with_params()
     table = connection.ops.quote_name(model._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
-    if skip_conflicts:
+    if skip_conflicts and connection.vendor == "postgresql":
+        sql = f"INSERT INTO {table} ({cols}) {select_sql} ON CONFLICT DO NOTHING"
+    elif skip_conflicts:
         sql = f"INSERT INTO {table} ({cols}) SELECT * FROM ({select_sql}) AS _src WHERE 1=1 ON CONFLICT DO NOTHING"
     else:
         sql = f"INSERT INTO {table} ({cols}) {select_sql}"
