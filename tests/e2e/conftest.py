@@ -61,8 +61,12 @@ def pytest_runtest_call(item):
 IGNORED_CONSOLE_ERRORS: list[re.Pattern] = []
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # One browser per module, not per session: Playwright keeps a driver process, its pipes and an
+    # asyncio loop alive while it runs, and later tests that fork (tests/imports/test_upload_bombs.py
+    # reads hostile files in a forked child) must not inherit them — a forked copy of a process with
+    # those threads can hang, and its inherited pipe keeps the driver from ever stopping.
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)"
         print(f"\nSKIP e2e: {reason}")

@@ -60,6 +60,10 @@ def _refuse_in_child(path: Path) -> tuple[float, int, str]:
     child = ctx.Process(target=_child, args=(str(path), queue))
     child.start()
     child.join(60)
+    if child.exitcode is None:  # still running: never leave it behind holding inherited descriptors
+        child.kill()
+        child.join(5)
+        pytest.fail("reading the file in a child process took more than 60 s")
     assert child.exitcode == 0, f"the reading process died (exit {child.exitcode})"
     return queue.get(timeout=5)
 
