@@ -1,12 +1,11 @@
 """Hostile spreadsheets are refused before any grid is built: in the portal's reader, the worker, the
 CLI and the admin import — fast, in little memory, with a Chinese message naming the limit (issue 14
-finding 4, issue 15 finding 3). Memory is measured in a forked child (its own peak RSS)."""
+finding 4, issue 15 finding 3). Memory is measured in a child process (its own peak RSS)."""
 
 from __future__ import annotations
 
 import io
 import multiprocessing
-import resource
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from imports import services
 from imports.models import ImportBatch
 from imports.reading import FileRejected, check_file, read_cells, read_table
 
+from .bomb_child import read_in_child
 from .helpers import new_id, roll
 from tests.conftest import VILLAGE
 
@@ -39,25 +39,13 @@ def _refuse(path: Path) -> str:
     return str(caught.value)
 
 
-def _child(path, queue):
-    from imports.reading import FileRejected, read_table
-
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
-    try:
-        read_table(Path(path), "bomb.xlsx", ROLL_COLUMNS)
-        message = ""
-    except FileRejected as exc:
-        message = str(exc)
-    queue.put((time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, message))
-
-
 def _refuse_in_child(path: Path) -> tuple[float, int, str]:
-    """(seconds, peak RSS growth in KiB, message) of reading ``path`` in a forked child: a bomb that
-    got through would make the child allocate gigabytes or die, not the test process."""
-    ctx = multiprocessing.get_context("fork")
+    """(seconds, peak RSS growth in KiB, message) of reading ``path`` in a child process (a fresh
+    interpreter, tests/imports/bomb_child.py): a bomb that got through would make the child allocate
+    gigabytes or die, not the test process."""
+    ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    child = ctx.Process(target=_child, args=(str(path), queue))
+    child = ctx.Process(target=read_in_child, args=(str(path), queue))
     child.start()
     child.join(60)
     if child.exitcode is None:  # still running: never leave it behind holding inherited descriptors
